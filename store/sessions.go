@@ -1,0 +1,159 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Session value keys the codec and the sessions table understand.
+const (
+	SessionAccountID = "account_id"
+	SessionStaffID   = "staff_id"
+	SessionCreated   = "created"
+	SessionSource    = "source"
+)
+
+// SessionStore keeps scs sessions in the sessions table. Tokens arrive
+// hashed (scs HashTokenInStore), so a copy of the database opens no session.
+// It implements scs.CtxStore.
+type SessionStore struct{ st *Store }
+
+// Sessions returns the scs store on this database.
+func (s *Store) Sessions() *SessionStore { return &SessionStore{st: s} }
+
+// HashToken returns the form in which a session cookie's token is stored,
+// the same that scs uses with HashTokenInStore.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// FindCtx returns a session's data when it exists and has not expired.
+func (ss *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+	var data []byte
+	err := ss.st.read.QueryRowContext(ctx,
+		"SELECT data FROM sessions WHERE token = ? AND expiry > ?",
+		token, millis(ss.st.now())).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("store: find session: %w", err)
+	}
+	return data, true, nil
+}
+
+// CommitCtx writes a session with its expiry. The principal, start time and
+// source address are read from the encoded values into their own columns.
+func (ss *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
+	_, values, err := SessionCodec{}.Decode(b)
+	if err != nil {
+		return err
+	}
+	kind, id := principal(values)
+	created, _ := values[SessionCreated].(time.Time)
+	source, _ := values[SessionSource].(string)
+	_, err = ss.st.write.ExecContext(ctx, `INSERT INTO sessions
+		(token, data, expiry, kind, principal_id, created_at, source) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry,
+		kind = excluded.kind, principal_id = excluded.principal_id,
+		created_at = excluded.created_at, source = excluded.source`,
+		token, b, millis(expiry), kind, id, millis(created), source)
+	if err != nil {
+		return fmt.Errorf("store: commit session: %w", err)
+	}
+	return nil
+}
+
+func principal(values map[string]any) (string, int64) {
+	if id, ok := values[SessionAccountID].(int64); ok {
+		return KindOwner, id
+	}
+	if id, ok := values[SessionStaffID].(int64); ok {
+		return KindStaff, id
+	}
+	return "anonymous", 0
+}
+
+// DeleteCtx removes a session; a missing one is no error.
+func (ss *SessionStore) DeleteCtx(ctx context.Context, token string) error {
+	if _, err := ss.st.write.ExecContext(ctx, "DELETE FROM sessions WHERE token = ?", token); err != nil {
+		return fmt.Errorf("store: delete session: %w", err)
+	}
+	return nil
+}
+
+// Find implements scs.Store.
+func (ss *SessionStore) Find(token string) ([]byte, bool, error) {
+	return ss.FindCtx(context.Background(), token)
+}
+
+// Commit implements scs.Store.
+func (ss *SessionStore) Commit(token string, b []byte, expiry time.Time) error {
+	return ss.CommitCtx(context.Background(), token, b, expiry)
+}
+
+// Delete implements scs.Store.
+func (ss *SessionStore) Delete(token string) error {
+	return ss.DeleteCtx(context.Background(), token)
+}
+
+// SessionInfo describes one open session for the owner's list.
+type SessionInfo struct {
+	Token     string // the stored (hashed) token
+	CreatedAt time.Time
+	Expiry    time.Time
+	Source    string
+}
+
+// OpenSessions lists a principal's unexpired sessions, newest first.
+func (s *Store) OpenSessions(ctx context.Context, kind string, id int64) ([]SessionInfo, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT token, created_at, expiry, source FROM sessions
+		WHERE kind = ? AND principal_id = ? AND expiry > ? ORDER BY created_at DESC`,
+		kind, id, millis(s.now()))
+	if err != nil {
+		return nil, fmt.Errorf("store: open sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []SessionInfo
+	for rows.Next() {
+		var si SessionInfo
+		var created, expiry int64
+		if err := rows.Scan(&si.Token, &created, &expiry, &si.Source); err != nil {
+			return nil, fmt.Errorf("store: open sessions: %w", err)
+		}
+		si.CreatedAt, si.Expiry = fromMillis(created), fromMillis(expiry)
+		out = append(out, si)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: open sessions: %w", err)
+	}
+	return out, nil
+}
+
+// EndSessions ends a principal's sessions except the one stored as
+// keepToken ("" ends all). It returns how many it ended.
+func (s *Store) EndSessions(ctx context.Context, kind string, id int64, keepToken string) (int64, error) {
+	res, err := s.write.ExecContext(ctx,
+		"DELETE FROM sessions WHERE kind = ? AND principal_id = ? AND token != ?", kind, id, keepToken)
+	if err != nil {
+		return 0, fmt.Errorf("store: end sessions: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// DeleteExpiredSessions removes sessions past their expiry.
+func (s *Store) DeleteExpiredSessions(ctx context.Context) (int64, error) {
+	res, err := s.write.ExecContext(ctx, "DELETE FROM sessions WHERE expiry <= ?", millis(s.now()))
+	if err != nil {
+		return 0, fmt.Errorf("store: delete expired sessions: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
