@@ -99,7 +99,8 @@ func TestDue(t *testing.T) {
 			wantStart: "2026-03-23", wantDate: "2026-03-26", wantDueAt: "2026-03-27T00:00:00+01:00",
 		},
 		{
-			name: "Friday evening is due the next Thursday", giveFiled: local("2026-03-20 17:30:00"),
+			name:      "Friday evening is due the next Thursday",
+			giveFiled: local("2026-03-20 17:30:00"),
 			wantStart: "2026-03-23", wantDate: "2026-03-26", wantDueAt: "2026-03-27T00:00:00+01:00",
 		},
 		{
@@ -344,7 +345,8 @@ func TestDueInvariants(t *testing.T) {
 			}
 		}
 		if counted != DueAfter || !c.IsBusinessDay(dueDate) {
-			t.Fatalf("filed %v: due %s is %d business days after %s", filed, dueDate, counted, start)
+			t.Fatalf("filed %v: due %s is %d business days after %s",
+				filed, dueDate, counted, start)
 		}
 		if c.DateOf(due) != dueDate.AddDays(1) || c.DateOf(due.Add(-time.Nanosecond)) != dueDate {
 			t.Fatalf("filed %v: Due = %v is not the end of %s", filed, due, dueDate)

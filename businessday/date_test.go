@@ -103,7 +103,10 @@ func TestParseHolidays(t *testing.T) {
 			want: []string{"2026-12-25", "2026-12-26", "2027-01-01", "2027-01-01"},
 		},
 		{name: "no final newline", give: "2026-12-25", want: []string{"2026-12-25"}},
-		{name: "CRLF", give: "2026-12-25\r\n2026-12-26\r\n", want: []string{"2026-12-25", "2026-12-26"}},
+		{
+			name: "CRLF", give: "2026-12-25\r\n2026-12-26\r\n",
+			want: []string{"2026-12-25", "2026-12-26"},
+		},
 		{name: "bad date", give: "2026-12-25\n\n2026-12-32\n", wantN: 3},
 		{name: "US order", give: "# ok\n12/25/2026\n", wantN: 2},
 		{name: "two dates on a line", give: "2026-12-25 2026-12-26\n", wantN: 1},

@@ -210,7 +210,8 @@ func TestResolveForwardedItems(t *testing.T) {
 		{name: "IPv6 in brackets", giveXFF: []string{"[2001:db8::1]"}, wantAddr: "2001:db8::1"},
 		{name: "zone with port", giveXFF: []string{"[fe80::1%eth0]:80"}, wantAddr: "fe80::1"},
 		{name: "zone", giveXFF: []string{"fe80::1%eth0"}, wantAddr: "fe80::1"},
-		{name: "mapped with port", giveXFF: []string{"[::ffff:192.0.2.1]:8"}, wantAddr: "192.0.2.1"},
+		{name: "mapped with port", giveXFF: []string{"[::ffff:192.0.2.1]:8"},
+			wantAddr: "192.0.2.1"},
 		{name: "bare IPv6 is not a port", giveXFF: []string{"2001:db8::1:80"},
 			wantAddr: "2001:db8::1:80"},
 		{name: "empty port", giveXFF: []string{"198.51.100.7:"}, wantAddr: "unknown"},
@@ -331,7 +332,8 @@ func TestForwardedHTTPS(t *testing.T) {
 		giveProto  []string
 		want       bool
 	}{
-		{name: "trusted https", giveRemote: "127.0.0.1:1", giveProto: []string{"https"}, want: true},
+		{name: "trusted https", giveRemote: "127.0.0.1:1", giveProto: []string{"https"},
+			want: true},
 		{name: "trusted IPv6", giveRemote: "[::1]:1", giveProto: []string{"https"}, want: true},
 		{name: "any case", giveRemote: "127.0.0.1:1", giveProto: []string{" HTTPS "}, want: true},
 		{name: "trusted http", giveRemote: "127.0.0.1:1", giveProto: []string{"http"}},
