@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os/user"
+	"strings"
+
+	"github.com/logonguard/logonguard/password"
+	"github.com/logonguard/logonguard/store"
+)
+
+// openDB parses "-db FILE" and the remaining arguments of a subcommand.
+func (env cmdEnv) openDB(name string, args []string, nargs int) (*store.Store, []string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	db := fs.String("db", "./data/logonguard.db", "SQLite file")
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, fmt.Errorf("%w: %s: %w", errUsage, name, err)
+	}
+	if fs.NArg() != nargs {
+		return nil, nil, fmt.Errorf("%w: %s takes %d argument(s), got %d", errUsage, name, nargs, fs.NArg())
+	}
+	st, err := store.Open(env.ctx, *db, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, fs.Args(), nil
+}
+
+// operator names the operating-system user for the audit log.
+func operator() store.Actor {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	return store.Actor{Name: "operator " + name, Source: "shell"}
+}
+
+// readPassword reads one line from stdin and checks its strength.
+func readPassword(r io.Reader, name string) (string, error) {
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if msg := password.CheckStrength(pw, name); msg != "" {
+		return "", fmt.Errorf("password refused: %s", msg)
+	}
+	return pw, nil
+}
+
+// checkName refuses names the logon form could never match.
+func checkName(kind, name string) error {
+	if name == "" || len([]rune(name)) > 64 || strings.TrimSpace(name) != name ||
+		strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return fmt.Errorf("%w: %s name %q: use 1 to 64 characters, no control characters or outer blanks",
+			errUsage, kind, name)
+	}
+	return nil
+}
+
+func (env cmdEnv) account(args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: account add|list|set-password|clear-mask", errUsage)
+	}
+	switch args[0] {
+	case "add":
+		return env.accountAdd(args[1:])
+	}
+	return fmt.Errorf("%w: unknown account command %q", errUsage, args[0])
+}
+
+func (env cmdEnv) accountAdd(args []string) error {
+	st, rest, err := env.openDB("account add", args, 1)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	name := rest[0]
+	if err := checkName("account", name); err != nil {
+		return err
+	}
+	pw, err := readPassword(env.stdin, name)
+	if err != nil {
+		return err
+	}
+	hash, err := password.Hash(pw, password.Default)
+	if err != nil {
+		return err
+	}
+	if _, err := st.CreateAccount(env.ctx, name, hash, operator()); errors.Is(err, store.ErrExists) {
+		return fmt.Errorf("account %q exists already", name)
+	} else if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "account %s added\n", name)
+	return nil
+}
+
+func (env cmdEnv) staff(args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: staff add|list|remove", errUsage)
+	}
+	switch args[0] {
+	case "add":
+		return env.staffAdd(args[1:])
+	}
+	return fmt.Errorf("%w: unknown staff command %q", errUsage, args[0])
+}
+
+func (env cmdEnv) staffAdd(args []string) error {
+	st, rest, err := env.openDB("staff add", args, 1)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	name := rest[0]
+	if err := checkName("staff", name); err != nil {
+		return err
+	}
+	pw, err := readPassword(env.stdin, name)
+	if err != nil {
+		return err
+	}
+	hash, err := password.Hash(pw, password.Default)
+	if err != nil {
+		return err
+	}
+	if _, err := st.CreateStaff(env.ctx, name, hash, operator()); errors.Is(err, store.ErrExists) {
+		return fmt.Errorf("staff member %q exists already", name)
+	} else if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "staff %s added\n", name)
+	return nil
+}
+
+// seedDemo creates the demo owner and staff member where they do not exist.
+func seedDemo(ctx context.Context, st *store.Store) error {
+	by := store.Actor{Name: "demo seed", Source: "serve"}
+	if _, err := st.AccountByName(ctx, "demo"); errors.Is(err, store.ErrNotFound) {
+		hash, err := password.Hash("demo-password", password.Default)
+		if err != nil {
+			return err
+		}
+		if _, err := st.CreateAccount(ctx, "demo", hash, by); err != nil && !errors.Is(err, store.ErrExists) {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	if _, err := st.StaffByName(ctx, "support"); errors.Is(err, store.ErrNotFound) {
+		hash, err := password.Hash("support-password", password.Default)
+		if err != nil {
+			return err
+		}
+		if _, err := st.CreateStaff(ctx, "support", hash, by); err != nil && !errors.Is(err, store.ErrExists) {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	return nil
+}

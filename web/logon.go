@@ -1,0 +1,256 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/logonguard/logonguard/clientip"
+	"github.com/logonguard/logonguard/mask"
+	"github.com/logonguard/logonguard/password"
+	"github.com/logonguard/logonguard/store"
+	"github.com/logonguard/logonguard/throttle"
+	"github.com/logonguard/logonguard/views"
+)
+
+// logonAttempt is one try to open an owner session.
+type logonAttempt struct {
+	name     string
+	password string
+	src      clientip.Source
+}
+
+// logonResult is what a logon attempt came to.
+type logonResult struct {
+	status     int // 303, 401, 403, 429 or 503
+	retryAfter int // seconds, for 429 and 503
+	entry      mask.Entry
+	account    store.Account
+}
+
+// msgBadLogon is the one message for an unknown account and a wrong password.
+const msgBadLogon = "The account name or password is not right."
+
+func (s *Server) handleLoginForm(c echo.Context) error {
+	if s.ownerID(c) != 0 {
+		return c.Redirect(http.StatusSeeOther, "/security")
+	}
+	return render(c, http.StatusOK, views.LoginPage(s.loginView(c, "", "")))
+}
+
+func (s *Server) loginView(c echo.Context, name, msg string) views.LoginView {
+	return views.LoginView{Page: s.page(c, "Log on to Logon Guard"), Action: "/login",
+		NameField: "account", NameLabel: "Account", Name: name, Message: msg,
+		DemoAccounts: s.cfg.Demo, ShowRecovery: true}
+}
+
+func (s *Server) handleLogin(c echo.Context) error {
+	a := logonAttempt{name: c.FormValue("account"), password: c.FormValue("password"), src: source(c)}
+	res, err := s.logOn(c, a)
+	if err != nil {
+		return err
+	}
+	return s.answerLogon(c, a, res, "/security", s.loginView(c, a.name, ""))
+}
+
+// answerLogon turns a logon result into the contract's response: a
+// redirect, or the logon page with the refusal.
+func (s *Server) answerLogon(c echo.Context, a logonAttempt, res logonResult, next string,
+	v views.LoginView) error {
+	switch res.status {
+	case http.StatusSeeOther:
+		return c.Redirect(http.StatusSeeOther, next)
+	case http.StatusForbidden:
+		v.Result, v.Source = "blocked", a.src.String()
+	case http.StatusUnauthorized:
+		v.Message = msgBadLogon
+	case http.StatusTooManyRequests:
+		v.Message = "Too many failed logons. Wait a few minutes and try again."
+	case http.StatusServiceUnavailable:
+		v.Message = "The console is busy checking other logons. Try again in a moment."
+	}
+	if res.retryAfter > 0 {
+		c.Response().Header().Set("Retry-After", fmt.Sprint(res.retryAfter))
+	}
+	return render(c, res.status, views.LoginPage(v))
+}
+
+// logOn runs the contract's logon steps: rate limits, then the mask, and
+// only then the password. A logon refused by the mask computes no hash.
+func (s *Server) logOn(c echo.Context, a logonAttempt) (logonResult, error) {
+	ctx := c.Request().Context()
+	now := s.now()
+	ev := store.LogonEvent{At: now, Kind: store.KindOwner, AccountName: a.name, Source: a.src.String()}
+	acct, err := s.st.AccountByName(ctx, a.name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return logonResult{}, err
+	}
+	ev.AccountID = acct.ID
+	if wait, ok := s.checkLogonLimits(a, now); !ok {
+		s.recordLogon(ev, store.OutcomeRateLimited)
+		return logonResult{status: http.StatusTooManyRequests, retryAfter: wait}, nil
+	}
+	if acct.ID != 0 {
+		state, err := s.accounts.state(ctx, acct.ID)
+		if err != nil {
+			return logonResult{}, err
+		}
+		entry, ok := state.allows(a.src.Addr, a.src.Known)
+		if !ok {
+			s.hitLimit(s.logons.blocked, a.src, a.src.Key(), now)
+			s.recordLogon(ev, store.OutcomeBlocked)
+			return logonResult{status: http.StatusForbidden}, nil
+		}
+		ev.AccountID = acct.ID
+		return s.checkPassword(c, a, acct, entry, ev)
+	}
+	return s.checkPassword(c, a, acct, mask.Entry{}, ev)
+}
+
+// checkPassword verifies the password (a dummy hash for an unknown
+// account, so both take as long) and opens the session on success.
+func (s *Server) checkPassword(c echo.Context, a logonAttempt, acct store.Account, entry mask.Entry,
+	ev store.LogonEvent) (logonResult, error) {
+	hash := acct.PasswordHash
+	if acct.ID == 0 || !validName(a.name) {
+		hash = s.dummyHash
+	}
+	ok, err := s.verify(c.Request().Context(), a.password, hash)
+	if errors.Is(err, errBusy) {
+		return logonResult{status: http.StatusServiceUnavailable, retryAfter: 2}, nil
+	}
+	if err != nil {
+		return logonResult{}, err
+	}
+	now := s.now()
+	if !ok || acct.ID == 0 {
+		s.hitLimit(s.logons.account, a.src, a.name, now)
+		s.hitLimit(s.logons.source, a.src, a.src.Key(), now)
+		s.recordLogon(ev, store.OutcomeWrongPassword)
+		return logonResult{status: http.StatusUnauthorized}, nil
+	}
+	if err := s.startOwnerSession(c, acct, a.src); err != nil {
+		return logonResult{}, err
+	}
+	s.recordLogon(ev, store.OutcomeAllowed)
+	return logonResult{status: http.StatusSeeOther, entry: entry, account: acct}, nil
+}
+
+// startOwnerSession renews the token (no fixation), then sets the deadline
+// from the account's session duration: RenewToken resets the deadline, so
+// the order matters.
+func (s *Server) startOwnerSession(c echo.Context, acct store.Account, src clientip.Source) error {
+	ctx := c.Request().Context()
+	state, err := s.accounts.state(ctx, acct.ID)
+	if err != nil {
+		return err
+	}
+	if err := s.owners.RenewToken(ctx); err != nil {
+		return fmt.Errorf("web: renew session token: %w", err)
+	}
+	now := s.now()
+	s.owners.Put(ctx, store.SessionAccountID, acct.ID)
+	s.owners.Put(ctx, store.SessionCreated, now)
+	s.owners.Put(ctx, store.SessionSource, src.String())
+	s.owners.SetDeadline(ctx, now.Add(time.Duration(state.settings.SessionHours)*time.Hour))
+	return nil
+}
+
+// errBusy means every password-check slot stayed taken for HashWait.
+var errBusy = errors.New("web: password checks busy")
+
+// verify checks a password in one of a bounded number of slots, so a burst
+// of logons cannot exhaust memory with argon2id's 19 MiB per check.
+func (s *Server) verify(ctx context.Context, pw, hash string) (bool, error) {
+	t := time.NewTimer(s.cfg.HashWait)
+	defer t.Stop()
+	select {
+	case s.hashes <- struct{}{}:
+	case <-t.C:
+		return false, errBusy
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-s.hashes }()
+	return password.Verify(pw, hash)
+}
+
+// checkLogonLimits applies the failure limits per account name and per
+// source address, and the mask-refusal limit per source address.
+func (s *Server) checkLogonLimits(a logonAttempt, now time.Time) (int, bool) {
+	if s.exempt(a.src) {
+		return 0, true
+	}
+	for _, check := range []struct {
+		l   *throttle.Limiter
+		key string
+	}{{s.logons.source, a.src.Key()}, {s.logons.blocked, a.src.Key()}, {s.logons.account, a.name}} {
+		if wait, ok := check.l.Check(check.key, now); !ok {
+			return throttle.RetryAfterSeconds(wait), false
+		}
+	}
+	return 0, true
+}
+
+func (s *Server) hitLimit(l *throttle.Limiter, src clientip.Source, key string, now time.Time) {
+	if !s.exempt(src) {
+		l.Hit(key, now)
+	}
+}
+
+// exempt reports whether the rate limits skip this source (monitoring,
+// load tests), judged by the TCP peer, which cannot be forged.
+func (s *Server) exempt(src clientip.Source) bool {
+	return clientip.Contains(s.cfg.RateLimitExempt, src.Peer)
+}
+
+// recordLogon queues the logon event and logs it; the request does not
+// wait for the write.
+func (s *Server) recordLogon(ev store.LogonEvent, outcome string) {
+	ev.Outcome = outcome
+	s.events.Add(ev)
+	level := slog.LevelInfo
+	if outcome != store.OutcomeAllowed {
+		level = slog.LevelWarn
+	}
+	s.cfg.Logger.LogAttrs(context.Background(), level, "logon", slog.String("kind", ev.Kind),
+		slog.String("account", ev.AccountName), slog.String("client_ip", ev.Source),
+		slog.String("outcome", outcome))
+}
+
+func (s *Server) handleLogout(c echo.Context) error {
+	if err := s.owners.Destroy(c.Request().Context()); err != nil {
+		return fmt.Errorf("web: end session: %w", err)
+	}
+	return c.Redirect(http.StatusSeeOther, "/login")
+}
+
+// requireOwner lets signed-in owners through and sends others to /login.
+func (s *Server) requireOwner(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.ownerID(c) == 0 {
+			return c.Redirect(http.StatusSeeOther, "/login")
+		}
+		return next(c)
+	}
+}
+
+// maxNameLen bounds account and staff names.
+const maxNameLen = 64
+
+// validName reports whether name could be an account or staff name: 1 to
+// 64 characters, no blanks at either end, no control characters.
+func validName(name string) bool {
+	if name == "" || utf8.RuneCountInString(name) > maxNameLen || strings.TrimSpace(name) != name {
+		return false
+	}
+	return utf8.ValidString(name) && !strings.ContainsFunc(name, unicode.IsControl)
+}

@@ -1,0 +1,177 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/logonguard/logonguard/mask"
+	"github.com/logonguard/logonguard/store"
+	"github.com/logonguard/logonguard/views"
+)
+
+func (s *Server) maskForm(c echo.Context, a *accountState) views.MaskFormView {
+	return views.MaskFormView{Page: s.ownerPage(c, "Edit logon mask", a), Text: a.mask.String(),
+		Version: a.settings.Version, Caller: source(c).String()}
+}
+
+func (s *Server) handleMaskForm(c echo.Context) error {
+	a, err := s.owner(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.MaskFormPage(s.maskForm(c, a)))
+}
+
+// handleMaskSave follows the mask save steps: parse, version, lockout
+// guard, then one transaction, then the new match table.
+func (s *Server) handleMaskSave(c echo.Context) error {
+	a, err := s.owner(c)
+	if err != nil {
+		return err
+	}
+	text := c.FormValue("mask")
+	v := s.maskForm(c, a)
+	v.Text = text
+	version, verr := parseVersion(c.FormValue("version"))
+	if verr != nil {
+		version = -1 // a version that cannot be current: answer conflict
+	}
+	if version != 0 && version != a.settings.Version {
+		return s.maskConflict(c, v, a, version)
+	}
+	m, err := mask.Parse(text)
+	var perr *mask.ParseError
+	if errors.As(err, &perr) {
+		v.Result, v.Problems = "invalid", problemViews(perr)
+		return render(c, http.StatusUnprocessableEntity, views.MaskFormPage(v))
+	}
+	if err != nil {
+		return err
+	}
+	src := source(c)
+	// An unchanged mask writes nothing, so it needs no confirmation.
+	if !m.Equal(a.mask) && !allowedBy(m, src.Addr, src.Known) && c.FormValue("confirm_lockout") != "yes" {
+		v.Result = "lockout-warning"
+		return render(c, http.StatusConflict, views.MaskFormPage(v))
+	}
+	ctx := c.Request().Context()
+	u := store.SettingsUpdate{AccountID: a.settings.AccountID, Version: version,
+		By: store.Actor{Name: "owner " + a.settings.AccountName, Source: src.String()}}
+	st, changed, err := s.st.UpdateMask(ctx, u, m.String())
+	if errors.Is(err, store.ErrConflict) {
+		fresh, ferr := s.accounts.put(st)
+		if ferr != nil {
+			return ferr
+		}
+		return s.maskConflict(c, v, fresh, version)
+	}
+	if err != nil {
+		return err
+	}
+	if changed {
+		if _, err := s.accounts.put(st); err != nil {
+			return err
+		}
+		s.cfg.Logger.Info("settings_change", "account", a.settings.AccountName, "client_ip", src.String(),
+			"setting", "logon_mask", "entries", len(m.Entries()))
+		s.owners.Put(ctx, flashSaved, "Logon mask saved.")
+	} else {
+		s.owners.Put(ctx, flashSaved, "The logon mask was already as submitted; nothing changed.")
+	}
+	s.owners.Put(ctx, flashNotes, encodeNotes(m.Notes(src.Addr)))
+	return c.Redirect(http.StatusSeeOther, "/security")
+}
+
+func (s *Server) maskConflict(c echo.Context, v views.MaskFormView, cur *accountState, yours int64) error {
+	v.Result = "conflict"
+	v.Version = yours
+	v.SavedText, v.SavedVer = cur.mask.String(), cur.settings.Version
+	return render(c, http.StatusConflict, views.MaskFormPage(v))
+}
+
+// parseVersion reads the optional version field; "" is 0, meaning unchecked.
+func parseVersion(s string) (int64, error) {
+	if strings.TrimSpace(s) == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n < 1 {
+		return 0, errors.New("web: bad version")
+	}
+	return n, nil
+}
+
+func problemViews(perr *mask.ParseError) []views.ProblemView {
+	out := make([]views.ProblemView, 0, len(perr.Problems))
+	for _, p := range perr.Problems {
+		out = append(out, views.ProblemView{Entry: p.Entry, Kind: p.Kind, Message: p.Message})
+	}
+	return out
+}
+
+// allowedBy reports whether m lets a logon from addr in; an unknown
+// address is never allowed by a non-empty mask.
+func allowedBy(m *mask.Mask, addr netip.Addr, known bool) bool {
+	if m.Empty() {
+		return true
+	}
+	if !known {
+		return false
+	}
+	_, ok := mask.NewTable(m).Lookup(addr)
+	return ok
+}
+
+// handleMaskCheck answers whether an address would be allowed, by the
+// draft in the form or else by the saved mask.
+func (s *Server) handleMaskCheck(c echo.Context) error {
+	a, err := s.owner(c)
+	if err != nil {
+		return err
+	}
+	v := s.maskForm(c, a)
+	v.CheckIP = strings.TrimSpace(c.FormValue("ip"))
+	draft := c.FormValue("mask")
+	v.CheckDraftText = draft
+	addr, perr := netip.ParseAddr(v.CheckIP)
+	if perr != nil || addr.Zone() != "" {
+		v.CheckError = "Enter one IPv4 or IPv6 address, such as 42.120.66.7, without a zone or port."
+		return render(c, http.StatusUnprocessableEntity, views.MaskFormPage(v))
+	}
+	addr = mask.Normalize(addr)
+	table, m, isDraft := a.table, a.mask, strings.TrimSpace(draft) != ""
+	if isDraft {
+		dm, err := mask.Parse(draft)
+		var pe *mask.ParseError
+		if errors.As(err, &pe) {
+			v.Result, v.Problems = "invalid", problemViews(pe)
+			return render(c, http.StatusUnprocessableEntity, views.MaskFormPage(v))
+		}
+		if err != nil {
+			return err
+		}
+		m, table = dm, mask.NewTable(dm)
+	}
+	res := views.CheckResultView{Address: addr.String(), Draft: isDraft, Allowed: m.Empty()}
+	if !m.Empty() {
+		if e, ok := table.Lookup(addr); ok {
+			res.Allowed, res.Entry, res.Label = true, e.String(), e.Label
+		}
+	}
+	v.Check = &res
+	return render(c, http.StatusOK, views.MaskFormPage(v))
+}
+
+// parseSource reads a stored source address; "unknown" gives known=false.
+func parseSource(s string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return mask.Normalize(a), true
+}

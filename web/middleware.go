@@ -1,0 +1,138 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/logonguard/logonguard/clientip"
+)
+
+// csp allows only the console's own stylesheet: no scripts, no inline
+// styles, no framing.
+const csp = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; " +
+	"frame-ancestors 'none'; base-uri 'none'"
+
+// Body limits: forms are small, but a mask of 10,000 entries is not, and the
+// mask's own limit must answer before a body cap does.
+const (
+	bodyLimit     = "64K"
+	maskBodyLimit = "4M"
+)
+
+// middleware returns the chain every request passes, outermost first.
+func (s *Server) middleware() []echo.MiddlewareFunc {
+	return []echo.MiddlewareFunc{
+		middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+			TargetHeader: echo.HeaderXRequestID,
+			// Never echo a client-chosen id into our logs.
+			Skipper: func(c echo.Context) bool { c.Request().Header.Del(echo.HeaderXRequestID); return false },
+		}),
+		s.withSource,
+		middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+			LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true,
+			LogRequestID: true, LogRemoteIP: true, LogRoutePath: true,
+			HandleError: true,
+			LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+				level := slog.LevelInfo
+				if v.Status >= 500 {
+					level = slog.LevelError
+				}
+				s.cfg.Logger.LogAttrs(context.Background(), level, "request",
+					slog.String("request_id", v.RequestID), slog.String("method", v.Method),
+					slog.String("path", v.URIPath), slog.Int("status", v.Status),
+					slog.Duration("latency", v.Latency), slog.String("client_ip", v.RemoteIP))
+				return nil
+			},
+		}),
+		middleware.Recover(),
+		s.secureHeaders,
+		// Two caps, chosen by route, both before CSRF reads the form.
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+			Limit: bodyLimit, Skipper: isMaskRoute,
+		}),
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+			Limit: maskBodyLimit, Skipper: func(c echo.Context) bool { return !isMaskRoute(c) },
+		}),
+		stripFetchMetadata,
+		middleware.CSRFWithConfig(middleware.CSRFConfig{
+			TokenLookup:    "form:_csrf",
+			CookieName:     "_csrf",
+			CookiePath:     "/",
+			CookieHTTPOnly: true,
+			CookieSameSite: http.SameSiteStrictMode,
+			CookieSecure:   s.cfg.TLS,
+			ErrorHandler: func(err error, c echo.Context) error {
+				return &pageError{status: http.StatusForbidden, heading: "Request refused",
+					message: "The form had expired or did not come from this console. Reload the page and try again.",
+					err: err}
+			},
+		}),
+	}
+}
+
+func isMaskRoute(c echo.Context) bool { return strings.HasPrefix(c.Path(), "/security/logon-mask") }
+
+// stripFetchMetadata removes Sec-Fetch-Site before echo's CSRF middleware
+// sees it. With that header echo lets a same-origin POST through without a
+// token and renders a placeholder token into forms; the contract wants the
+// _csrf token checked on every state-changing request, so the token is the
+// only test.
+func stripFetchMetadata(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Request().Header.Del(echo.HeaderSecFetchSite)
+		return next(c)
+	}
+}
+
+// secureHeaders sets the security headers on every response.
+func (s *Server) secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if s.secureRequest(c) {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		if !strings.HasPrefix(c.Request().URL.Path, "/static/") {
+			h.Set("Cache-Control", "no-store")
+		}
+		return next(c)
+	}
+}
+
+type sourceKey struct{}
+
+// withSource resolves the request's source address once and keeps it on
+// the context; echo's RealIP reads the same through IPExtractor.
+func (s *Server) withSource(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		src := s.resolver.Resolve(r.RemoteAddr, r.Header)
+		c.SetRequest(r.WithContext(context.WithValue(r.Context(), sourceKey{}, src)))
+		return next(c)
+	}
+}
+
+// source returns the request's source address.
+func source(c echo.Context) clientip.Source {
+	src, _ := c.Request().Context().Value(sourceKey{}).(clientip.Source)
+	return src
+}
+
+// ipExtractor makes echo's RealIP follow the contract's rules rather than
+// echo's defaults, which trust every private range.
+func (s *Server) ipExtractor(r *http.Request) string {
+	return s.resolver.Resolve(r.RemoteAddr, r.Header).Key()
+}
+
+func requestID(c echo.Context) string {
+	return c.Response().Header().Get(echo.HeaderXRequestID)
+}

@@ -1,0 +1,36 @@
+package web
+
+import (
+	"bytes"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/logonguard/logonguard/static"
+	"github.com/logonguard/logonguard/views"
+)
+
+// render writes a templ component as a complete HTML response. It renders
+// into a buffer first, so a failed render becomes an error page rather than
+// half a page.
+func render(c echo.Context, status int, page templ.Component) error {
+	var buf bytes.Buffer
+	if err := page.Render(c.Request().Context(), &buf); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// page fills the parts of views.Page every page needs.
+func (s *Server) page(c echo.Context, title string) views.Page {
+	token, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
+	return views.Page{Title: title, CSRF: token, Stylesheet: static.StylesheetPath, Demo: s.cfg.Demo}
+}
+
+// serveStylesheet serves the embedded stylesheet under its hashed name.
+func serveStylesheet(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	return c.Blob(http.StatusOK, "text/css; charset=utf-8", static.CSS())
+}

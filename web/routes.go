@@ -1,0 +1,50 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/logonguard/logonguard/static"
+)
+
+// routes builds the echo instance with every route of the contract.
+func (s *Server) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.IPExtractor = s.ipExtractor
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.middleware()...)
+
+	e.GET("/healthz", s.handleHealth)
+	e.GET(static.StylesheetPath, serveStylesheet)
+	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/security") })
+
+	owner := e.Group("", s.loadSession(s.owners))
+	owner.GET("/login", s.handleLoginForm)
+	owner.POST("/login", s.handleLogin)
+	owner.POST("/logout", s.handleLogout)
+
+	sec := owner.Group("/security", s.requireOwner)
+	sec.GET("", s.handleSecurity)
+	sec.GET("/logon-mask", s.handleMaskForm)
+	sec.POST("/logon-mask", s.handleMaskSave)
+	sec.POST("/logon-mask/check", s.handleMaskCheck)
+	sec.GET("/session-duration", s.handleDurationForm)
+	sec.POST("/session-duration", s.handleDurationSave)
+	sec.POST("/sessions/end-others", s.handleEndOtherSessions)
+	sec.GET("/password", s.handlePasswordForm)
+	sec.POST("/password", s.handlePasswordSave)
+	sec.GET("/recovery-contact", s.handleContactForm)
+	sec.POST("/recovery-contact", s.handleContactSave)
+	return e
+}
+
+func (s *Server) handleHealth(c echo.Context) error {
+	if err := s.st.Ping(c.Request().Context()); err != nil {
+		s.cfg.Logger.Error("health_check", "err", err)
+		return c.String(http.StatusServiceUnavailable, "database unavailable")
+	}
+	return c.String(http.StatusOK, "ok")
+}

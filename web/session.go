@@ -1,0 +1,124 @@
+package web
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+
+	"github.com/logonguard/logonguard/store"
+)
+
+// Cookie names the contract fixes.
+const (
+	ownerCookie = "lg_session"
+	staffCookie = "lg_staff"
+)
+
+// newSessionManager builds an scs manager on the database. lifetime is
+// only the fallback: owner sessions get their deadline at logon.
+func (s *Server) newSessionManager(cookie string, lifetime, idle time.Duration) *scs.SessionManager {
+	sm := scs.New()
+	sm.Store = s.st.Sessions()
+	sm.Codec = store.SessionCodec{}
+	sm.HashTokenInStore = true
+	sm.Lifetime = lifetime
+	sm.IdleTimeout = idle
+	sm.Cookie.Name = cookie
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Path = "/"
+	sm.Cookie.Persist = true
+	return sm
+}
+
+// loadSession loads sm's session for the request and commits it just
+// before the response header is written, so a handler's error page still
+// carries the cookie and the session is committed once.
+func (s *Server) loadSession(sm *scs.SessionManager) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			var token string
+			if ck, err := r.Cookie(sm.Cookie.Name); err == nil {
+				token = ck.Value
+			}
+			ctx, err := sm.Load(r.Context(), token)
+			if err != nil {
+				return fmt.Errorf("web: load session: %w", err)
+			}
+			c.SetRequest(r.WithContext(ctx))
+			c.Response().Header().Add("Vary", "Cookie")
+			c.Response().Before(func() { s.commitSession(c, sm) })
+			return next(c)
+		}
+	}
+}
+
+// commitSession writes a changed session and its cookie. The cookie's
+// Expires and Max-Age state the same instant as the stored expiry.
+func (s *Server) commitSession(c echo.Context, sm *scs.SessionManager) {
+	ctx := c.Request().Context()
+	switch sm.Status(ctx) {
+	case scs.Modified:
+		token, expiry, err := sm.Commit(ctx)
+		if err != nil {
+			s.cfg.Logger.Error("session_commit", "err", err, "request_id", requestID(c))
+			return
+		}
+		s.writeCookie(c, sm, token, expiry)
+	case scs.Destroyed:
+		s.writeCookie(c, sm, "", time.Time{})
+	}
+}
+
+func (s *Server) writeCookie(c echo.Context, sm *scs.SessionManager, token string, expiry time.Time) {
+	ck := &http.Cookie{
+		Name:     sm.Cookie.Name,
+		Value:    token,
+		Path:     "/",
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+		Secure:   s.secureRequest(c),
+	}
+	if expiry.IsZero() {
+		ck.Expires = time.Unix(1, 0)
+		ck.MaxAge = -1
+	} else {
+		ck.Expires = expiry
+		ck.MaxAge = max(1, int(math.Round(expiry.Sub(s.now()).Seconds())))
+	}
+	c.Response().Header().Add("Set-Cookie", ck.String())
+	c.Response().Header().Add("Cache-Control", `no-cache="Set-Cookie"`)
+}
+
+// secureRequest reports whether the request came over TLS, directly or
+// through a trusted proxy that says so.
+func (s *Server) secureRequest(c echo.Context) bool {
+	r := c.Request()
+	return r.TLS != nil || s.resolver.ForwardedHTTPS(r.RemoteAddr, r.Header)
+}
+
+// ownerID returns the signed-in owner's account id, or 0. A session past
+// its deadline counts as none even if the store still returned it.
+func (s *Server) ownerID(c echo.Context) int64 {
+	ctx := c.Request().Context()
+	id, _ := s.owners.Get(ctx, store.SessionAccountID).(int64)
+	if id == 0 || !s.now().Before(s.owners.Deadline(ctx)) {
+		return 0
+	}
+	return id
+}
+
+// staffID returns the signed-in staff member's id, or 0.
+func (s *Server) staffID(c echo.Context) int64 {
+	ctx := c.Request().Context()
+	id, _ := s.staff.Get(ctx, store.SessionStaffID).(int64)
+	if id == 0 || !s.now().Before(s.staff.Deadline(ctx)) {
+		return 0
+	}
+	return id
+}

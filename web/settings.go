@@ -1,0 +1,201 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/mail"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/logonguard/logonguard/password"
+	"github.com/logonguard/logonguard/store"
+	"github.com/logonguard/logonguard/views"
+)
+
+// actor names the signed-in owner for the audit log.
+func actor(c echo.Context, a *accountState) store.Actor {
+	return store.Actor{Name: "owner " + a.settings.AccountName, Source: source(c).String()}
+}
+
+func (s *Server) handleDurationForm(c echo.Context) error {
+	a, err := s.owner(c)
+	if err != nil {
+		return err
+	}
+	v := views.DurationFormView{Page: s.ownerPage(c, "Session duration", a),
+		Hours: strconv.Itoa(a.settings.SessionHours), Current: a.settings.SessionHours}
+	return render(c, http.StatusOK, views.DurationFormPage(v))
+}
+
+func (s *Server) handleDurationSave(c echo.Context) error {
+	a, err := s.owner(c)
+	if err != nil {
+		return err
+	}
+	give := c.FormValue("hours")
+	hours, err := strconv.Atoi(strings.TrimSpace(give))
+	if err != nil || hours < 1 || hours > 72 {
+		v := views.DurationFormView{Page: s.ownerPage(c, "Session duration", a), Hours: give,
+			Current: a.settings.SessionHours,
+			Error: "Enter a whole number of hours from 1 to 72, such as 8 or 48."}
+		return render(c, http.StatusUnprocessableEntity, views.DurationFormPage(v))
+	}
+	ctx := c.Request().Context()
+	u := store.SettingsUpdate{AccountID: a.settings.AccountID, By: actor(c, a)}
+	st, changed, err := s.st.UpdateSessionHours(ctx, u, hours)
+	if err != nil {
+		return err
+	}
+	if changed {
+		if _, err := s.accounts.put(st); err != nil {
+			return err
+		}
+		s.cfg.Logger.Info("settings_change", "account", a.settings.AccountName,
+			"client_ip", source(c).String(), "setting", "session_hours", "value", hours)
+	}
+	s.owners.Put(ctx, flashSaved, "Session duration saved: "+strconv.Itoa(hours)+
+		" hours from your next logon. This session keeps its current expiry.")
+	return c.Redirect(http.StatusSeeOther, "/security")
+}
+
+func (s *Server) handleEndOtherSessions(c echo.Context) error {
+	a, err := s.owner(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	keep := store.HashToken(s.owners.Token(ctx))
+	n, err := s.st.EndSessions(ctx, store.KindOwner, a.settings.AccountID, keep)
+	if err != nil {
+		return err
+	}
+	if err := s.st.AddAudit(ctx, store.AuditEvent{AccountID: a.settings.AccountID, Actor: actor(c, a),
+		Action: "sessions.end_others", NewValue: strconv.FormatInt(n, 10) + " ended"}); err != nil {
+		return err
+	}
+	s.owners.Put(ctx, flashSaved, strconv.FormatInt(n, 10)+" other session(s) ended.")
+	return c.Redirect(http.StatusSeeOther, "/security")
+}
+
+func (s *Server) handlePasswordForm(c echo.Context) error {
+	a, err := s.owner(c)
+	if err != nil {
+		return err
+	}
+	v := views.PasswordFormView{Page: s.ownerPage(c, "Change password", a)}
+	return render(c, http.StatusOK, views.PasswordFormPage(v))
+}
+
+func (s *Server) handlePasswordSave(c echo.Context) error {
+	a, err := s.owner(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	acct, err := s.st.Account(ctx, a.settings.AccountID)
+	if err != nil {
+		return err
+	}
+	cur, next := c.FormValue("current"), c.FormValue("new")
+	var errs []views.FieldError
+	ok, err := s.verify(ctx, cur, acct.PasswordHash)
+	if errors.Is(err, errBusy) {
+		return &pageError{status: http.StatusServiceUnavailable, heading: "Busy", retryAfter: 2,
+			message: "The console is busy checking other passwords. Try again in a moment."}
+	}
+	if err != nil {
+		return err
+	}
+	if !ok {
+		errs = append(errs, views.FieldError{Field: "current", Message: "This is not your current password."})
+	}
+	if msg := password.CheckStrength(next, acct.Name); msg != "" {
+		errs = append(errs, views.FieldError{Field: "new", Message: msg})
+	}
+	if len(errs) > 0 {
+		v := views.PasswordFormView{Page: s.ownerPage(c, "Change password", a), Errors: errs}
+		return render(c, http.StatusUnprocessableEntity, views.PasswordFormPage(v))
+	}
+	hash, err := password.Hash(next, s.cfg.Password)
+	if err != nil {
+		return err
+	}
+	keep := store.HashToken(s.owners.Token(ctx))
+	if err := s.st.SetPassword(ctx, acct.ID, hash, keep, actor(c, a)); err != nil {
+		return err
+	}
+	s.logons.account.Reset(acct.Name)
+	s.owners.Put(ctx, flashSaved, "Password changed. Your other sessions have ended.")
+	return c.Redirect(http.StatusSeeOther, "/security")
+}
+
+func (s *Server) handleContactForm(c echo.Context) error {
+	a, err := s.owner(c)
+	if err != nil {
+		return err
+	}
+	v := views.ContactFormView{Page: s.ownerPage(c, "Recovery contact", a), Contact: a.settings.RecoveryContact}
+	return render(c, http.StatusOK, views.ContactFormPage(v))
+}
+
+func (s *Server) handleContactSave(c echo.Context) error {
+	a, err := s.owner(c)
+	if err != nil {
+		return err
+	}
+	contact := strings.TrimSpace(c.FormValue("contact"))
+	if msg := checkContact(contact); msg != "" {
+		v := views.ContactFormView{Page: s.ownerPage(c, "Recovery contact", a), Contact: contact, Error: msg}
+		return render(c, http.StatusUnprocessableEntity, views.ContactFormPage(v))
+	}
+	ctx := c.Request().Context()
+	u := store.SettingsUpdate{AccountID: a.settings.AccountID, By: actor(c, a)}
+	st, changed, err := s.st.UpdateRecoveryContact(ctx, u, contact)
+	if err != nil {
+		return err
+	}
+	if changed {
+		if _, err := s.accounts.put(st); err != nil {
+			return err
+		}
+	}
+	s.owners.Put(ctx, flashSaved, "Recovery contact saved.")
+	return c.Redirect(http.StatusSeeOther, "/security")
+}
+
+// checkContact returns why a recovery contact is not acceptable, or "".
+// It takes an email address or a phone number; empty removes it.
+func checkContact(contact string) string {
+	switch {
+	case contact == "":
+		return ""
+	case utf8.RuneCountInString(contact) > 254 || strings.ContainsFunc(contact, unicode.IsControl):
+		return "Enter at most 254 characters, without line breaks."
+	case strings.Contains(contact, "@"):
+		if addr, err := mail.ParseAddress(contact); err != nil || addr.Address != contact {
+			return "Enter an email address such as name@example.com, or a phone number."
+		}
+		return ""
+	case isPhone(contact):
+		return ""
+	}
+	return "Enter an email address such as name@example.com, or a phone number such as +49 30 1234567."
+}
+
+func isPhone(s string) bool {
+	digits := 0
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '+' && i == 0, r == ' ', r == '-', r == '(', r == ')':
+		default:
+			return false
+		}
+	}
+	return digits >= 6 && digits <= 15
+}
