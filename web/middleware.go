@@ -69,7 +69,7 @@ func (s *Server) middleware() []echo.MiddlewareFunc {
 			ErrorHandler: func(err error, c echo.Context) error {
 				return &pageError{status: http.StatusForbidden, heading: "Request refused",
 					message: "The form had expired or did not come from this console. Reload the page and try again.",
-					err: err}
+					err:     err}
 			},
 		}),
 	}

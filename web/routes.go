@@ -38,6 +38,10 @@ func (s *Server) routes() *echo.Echo {
 	sec.POST("/password", s.handlePasswordSave)
 	sec.GET("/recovery-contact", s.handleContactForm)
 	sec.POST("/recovery-contact", s.handleContactSave)
+	s.activityRoutes(sec)
+	s.demoRoutes(owner)
+	s.recoveryRoutes(e)
+	s.supportRoutes(e)
 	return e
 }
 

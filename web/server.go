@@ -15,6 +15,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 
+	"github.com/logonguard/logonguard/businessday"
 	"github.com/logonguard/logonguard/clientip"
 	"github.com/logonguard/logonguard/password"
 	"github.com/logonguard/logonguard/store"
@@ -43,6 +44,10 @@ type Config struct {
 	HashWait time.Duration
 	// Location is the time zone pages show times in.
 	Location *time.Location
+	// Calendar gives recovery tickets their due dates.
+	Calendar *businessday.Calendar
+	// KeepEvents is the age after which logon events are pruned.
+	KeepEvents time.Duration
 }
 
 // Server is the console: its dependencies and its echo instance.
@@ -90,6 +95,12 @@ func New(cfg Config, st *store.Store) (*Server, error) {
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.Local
+	}
+	if cfg.Calendar == nil {
+		cfg.Calendar = businessday.New(cfg.Location, nil)
+	}
+	if cfg.KeepEvents <= 0 {
+		cfg.KeepEvents = 180 * 24 * time.Hour
 	}
 	dummy, err := password.Hash("logon guard timing equaliser", cfg.Password)
 	if err != nil {

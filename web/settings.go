@@ -41,7 +41,7 @@ func (s *Server) handleDurationSave(c echo.Context) error {
 	if err != nil || hours < 1 || hours > 72 {
 		v := views.DurationFormView{Page: s.ownerPage(c, "Session duration", a), Hours: give,
 			Current: a.settings.SessionHours,
-			Error: "Enter a whole number of hours from 1 to 72, such as 8 or 48."}
+			Error:   "Enter a whole number of hours from 1 to 72, such as 8 or 48."}
 		return render(c, http.StatusUnprocessableEntity, views.DurationFormPage(v))
 	}
 	ctx := c.Request().Context()

@@ -198,7 +198,8 @@ func (env cmdEnv) serve(args []string) error {
 	}
 	srv, err := web.New(web.Config{Demo: cfg.Demo, TrustedProxies: cfg.TrustedProxies,
 		RateLimitExempt: cfg.RateLimitExempt, TLS: cfg.TLSCert != "", Logger: log,
-		Location: cfg.Location}, st)
+		Location: cfg.Location, Calendar: businessday.New(cfg.Location, cfg.Holidays),
+		KeepEvents: cfg.KeepEvents}, st)
 	if err != nil {
 		return err
 	}
