@@ -14,6 +14,7 @@ const DefaultSessionHours = 48
 // Settings are an account's security settings.
 type Settings struct {
 	AccountID       int64
+	AccountName     string
 	Mask            string // canonical mask text; "" means no restriction
 	SessionHours    int
 	RecoveryContact string
@@ -25,13 +26,15 @@ type Settings struct {
 	UpdatedAt time.Time
 }
 
-const settingsColumns = `account_id, mask, session_hours, recovery_contact, notice,
-	version, seq, updated_at`
+// settingsSelect reads settings rows with their account's name.
+const settingsSelect = `SELECT s.account_id, a.name, s.mask, s.session_hours, s.recovery_contact,
+	s.notice, s.version, s.seq, s.updated_at
+	FROM account_settings s JOIN accounts a ON a.id = s.account_id `
 
 func scanSettings(sc interface{ Scan(...any) error }) (Settings, error) {
 	var st Settings
 	var updated int64
-	err := sc.Scan(&st.AccountID, &st.Mask, &st.SessionHours, &st.RecoveryContact, &st.Notice,
+	err := sc.Scan(&st.AccountID, &st.AccountName, &st.Mask, &st.SessionHours, &st.RecoveryContact, &st.Notice,
 		&st.Version, &st.Seq, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Settings{}, ErrNotFound
@@ -46,7 +49,7 @@ func scanSettings(sc interface{ Scan(...any) error }) (Settings, error) {
 // Settings returns an account's settings, or ErrNotFound.
 func (s *Store) Settings(ctx context.Context, accountID int64) (Settings, error) {
 	return scanSettings(s.read.QueryRowContext(ctx,
-		"SELECT "+settingsColumns+" FROM account_settings WHERE account_id = ?", accountID))
+		settingsSelect+"WHERE s.account_id = ?", accountID))
 }
 
 // SettingsChangedSince returns the settings rows written after change
@@ -54,7 +57,7 @@ func (s *Store) Settings(ctx context.Context, accountID int64) (Settings, error)
 // process changed.
 func (s *Store) SettingsChangedSince(ctx context.Context, seq int64) ([]Settings, error) {
 	rows, err := s.read.QueryContext(ctx,
-		"SELECT "+settingsColumns+" FROM account_settings WHERE seq > ? ORDER BY seq", seq)
+		settingsSelect+"WHERE s.seq > ? ORDER BY s.seq", seq)
 	if err != nil {
 		return nil, fmt.Errorf("store: changed settings: %w", err)
 	}
@@ -116,7 +119,7 @@ type field struct {
 }
 
 var (
-	fieldMask = field{"mask", "mask.update", func(st Settings) string { return st.Mask }}
+	fieldMask         = field{"mask", "mask.update", func(st Settings) string { return st.Mask }}
 	fieldSessionHours = field{"session_hours", "session_duration.update",
 		func(st Settings) string { return fmt.Sprint(st.SessionHours) }}
 	fieldRecoveryContact = field{"recovery_contact", "recovery_contact.update",
@@ -139,7 +142,7 @@ func (s *Store) updateField(ctx context.Context, u SettingsUpdate, f field, valu
 func updateFieldTx(ctx context.Context, tx *sql.Tx, now time.Time, u SettingsUpdate, f field,
 	value string) (Settings, bool, error) {
 	cur, err := scanSettings(tx.QueryRowContext(ctx,
-		"SELECT "+settingsColumns+" FROM account_settings WHERE account_id = ?", u.AccountID))
+		settingsSelect+"WHERE s.account_id = ?", u.AccountID))
 	if err != nil {
 		return Settings{}, false, err
 	}
@@ -164,7 +167,7 @@ func updateFieldTx(ctx context.Context, tx *sql.Tx, now time.Time, u SettingsUpd
 		return Settings{}, false, err
 	}
 	st, err := scanSettings(tx.QueryRowContext(ctx,
-		"SELECT "+settingsColumns+" FROM account_settings WHERE account_id = ?", u.AccountID))
+		settingsSelect+"WHERE s.account_id = ?", u.AccountID))
 	return st, true, err
 }
 
