@@ -95,7 +95,7 @@ func (s *Server) logOn(c echo.Context, a logonAttempt) (logonResult, error) {
 	}
 	ev.AccountID = acct.ID
 	if wait, ok := s.checkLogonLimits(a, now); !ok {
-		s.recordLogon(ev, store.OutcomeRateLimited)
+		s.recordLogon(ctx, ev, store.OutcomeRateLimited)
 		return logonResult{status: http.StatusTooManyRequests, retryAfter: wait}, nil
 	}
 	if acct.ID != 0 {
@@ -106,7 +106,7 @@ func (s *Server) logOn(c echo.Context, a logonAttempt) (logonResult, error) {
 		entry, ok := state.allows(a.src.Addr, a.src.Known)
 		if !ok {
 			s.hitLimit(s.logons.blocked, a.src, a.src.Key(), now)
-			s.recordLogon(ev, store.OutcomeBlocked)
+			s.recordLogon(ctx, ev, store.OutcomeBlocked)
 			return logonResult{status: http.StatusForbidden}, nil
 		}
 		ev.AccountID = acct.ID
@@ -134,13 +134,13 @@ func (s *Server) checkPassword(c echo.Context, a logonAttempt, acct store.Accoun
 	if !ok || acct.ID == 0 {
 		s.hitLimit(s.logons.account, a.src, a.name, now)
 		s.hitLimit(s.logons.source, a.src, a.src.Key(), now)
-		s.recordLogon(ev, store.OutcomeWrongPassword)
+		s.recordLogon(c.Request().Context(), ev, store.OutcomeWrongPassword)
 		return logonResult{status: http.StatusUnauthorized}, nil
 	}
 	if err := s.startOwnerSession(c, acct, a.src); err != nil {
 		return logonResult{}, err
 	}
-	s.recordLogon(ev, store.OutcomeAllowed)
+	s.recordLogon(c.Request().Context(), ev, store.OutcomeAllowed)
 	return logonResult{status: http.StatusSeeOther, entry: entry, account: acct}, nil
 }
 
@@ -212,16 +212,17 @@ func (s *Server) exempt(src clientip.Source) bool {
 	return clientip.Contains(s.cfg.RateLimitExempt, src.Peer)
 }
 
-// recordLogon queues the logon event and logs it; the request does not
-// wait for the write.
-func (s *Server) recordLogon(ev store.LogonEvent, outcome string) {
+// recordLogon queues the logon event and logs it with the request's
+// context (so the line carries its request id); the request does not wait
+// for the write.
+func (s *Server) recordLogon(ctx context.Context, ev store.LogonEvent, outcome string) {
 	ev.Outcome = outcome
 	s.events.Add(ev)
 	level := slog.LevelInfo
 	if outcome != store.OutcomeAllowed {
 		level = slog.LevelWarn
 	}
-	s.cfg.Logger.LogAttrs(context.Background(), level, "logon", slog.String("kind", ev.Kind),
+	s.cfg.Logger.LogAttrs(ctx, level, "logon", slog.String("kind", ev.Kind),
 		slog.String("account", ev.AccountName), slog.String("client_ip", ev.Source),
 		slog.String("outcome", outcome))
 }

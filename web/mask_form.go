@@ -77,7 +77,7 @@ func (s *Server) handleMaskSave(c echo.Context) error {
 		if _, err := s.accounts.put(st); err != nil {
 			return err
 		}
-		s.cfg.Logger.Info("settings_change", "account", a.settings.AccountName, "client_ip", src.String(),
+		s.cfg.Logger.InfoContext(ctx, "settings_change", "account", a.settings.AccountName, "client_ip", src.String(),
 			"setting", "logon_mask", "entries", len(m.Entries()))
 		s.owners.Put(ctx, flashSaved, "Logon mask saved.")
 	} else {

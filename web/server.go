@@ -84,6 +84,7 @@ func New(cfg Config, st *store.Store) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	cfg.Logger = slog.New(requestIDHandler{cfg.Logger.Handler()})
 	if cfg.Password == (password.Params{}) {
 		cfg.Password = password.Default
 	}

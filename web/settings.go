@@ -54,7 +54,7 @@ func (s *Server) handleDurationSave(c echo.Context) error {
 		if _, err := s.accounts.put(st); err != nil {
 			return err
 		}
-		s.cfg.Logger.Info("settings_change", "account", a.settings.AccountName,
+		s.cfg.Logger.InfoContext(ctx, "settings_change", "account", a.settings.AccountName,
 			"client_ip", source(c).String(), "setting", "session_hours", "value", hours)
 	}
 	s.owners.Put(ctx, flashSaved, "Session duration saved: "+strconv.Itoa(hours)+
