@@ -31,6 +31,7 @@ func (s *Server) middleware() []echo.MiddlewareFunc {
 			TargetHeader: echo.HeaderXRequestID,
 			// Never echo a client-chosen id into our logs.
 			Skipper: func(c echo.Context) bool { c.Request().Header.Del(echo.HeaderXRequestID); return false },
+			// Log lines written with the request's context carry the id.
 			RequestIDHandler: keepRequestID,
 		}),
 		s.withSource,
