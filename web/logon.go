@@ -26,6 +26,9 @@ type logonAttempt struct {
 	name     string
 	password string
 	src      clientip.Source
+	// only, when set, is the one account this attempt may open: any other
+	// name takes the unknown account's path (the demo logon serves "demo").
+	only string
 }
 
 // logonResult is what a logon attempt came to.
@@ -92,6 +95,9 @@ func (s *Server) logOn(c echo.Context, a logonAttempt) (logonResult, error) {
 	acct, err := s.st.AccountByName(ctx, a.name)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return logonResult{}, err
+	}
+	if a.only != "" && a.name != a.only {
+		acct = store.Account{}
 	}
 	ev.AccountID = acct.ID
 	if wait, ok := s.checkLogonLimits(a, now); !ok {
