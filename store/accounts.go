@@ -55,13 +55,13 @@ func (s *Store) CreateAccount(ctx context.Context, name, passwordHash string, by
 
 // Account returns the account with the given id, or ErrNotFound.
 func (s *Store) Account(ctx context.Context, id int64) (Account, error) {
-	return s.scanAccount(s.read.QueryRowContext(ctx,
+	return s.scanAccount(s.queryRow(ctx,
 		"SELECT id, name, password_hash, created_at FROM accounts WHERE id = ?", id))
 }
 
 // AccountByName returns the account with the given name, or ErrNotFound.
 func (s *Store) AccountByName(ctx context.Context, name string) (Account, error) {
-	return s.scanAccount(s.read.QueryRowContext(ctx,
+	return s.scanAccount(s.queryRow(ctx,
 		"SELECT id, name, password_hash, created_at FROM accounts WHERE name = ?", name))
 }
 
@@ -80,7 +80,7 @@ func (s *Store) scanAccount(row *sql.Row) (Account, error) {
 
 // Accounts lists every account by name.
 func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
-	rows, err := s.read.QueryContext(ctx,
+	rows, err := s.query(ctx,
 		"SELECT id, name, password_hash, created_at FROM accounts ORDER BY name")
 	if err != nil {
 		return nil, fmt.Errorf("store: accounts: %w", err)

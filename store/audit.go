@@ -58,7 +58,7 @@ func (s *Store) AuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, e
 	q := `SELECT id, at, coalesce(account_id, 0), actor, source, action, old_value, new_value
 		FROM audit_events WHERE (? = 0 OR account_id = ?) AND (? = 0 OR id < ?)
 		ORDER BY id DESC LIMIT ?`
-	rows, err := s.read.QueryContext(ctx, q, f.AccountID, f.AccountID, f.Before, f.Before, f.Limit)
+	rows, err := s.query(ctx, q, f.AccountID, f.AccountID, f.Before, f.Before, f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: audit events: %w", err)
 	}

@@ -160,7 +160,7 @@ func (s *Store) LogonEvents(ctx context.Context, f LogonFilter) ([]LogonEvent, e
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT id, at, kind, coalesce(account_id, 0),
+	rows, err := s.query(ctx, `SELECT id, at, kind, coalesce(account_id, 0),
 		account_name, source, outcome FROM logon_events
 		WHERE account_id = ? AND (? = '' OR outcome = ?) AND (? = 0 OR id < ?)
 		ORDER BY id DESC LIMIT ?`,

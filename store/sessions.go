@@ -36,7 +36,7 @@ func HashToken(token string) string {
 // FindCtx returns a session's data when it exists and has not expired.
 func (ss *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	var data []byte
-	err := ss.st.read.QueryRowContext(ctx,
+	err := ss.st.queryRow(ctx,
 		"SELECT data FROM sessions WHERE token = ? AND expiry > ?",
 		token, millis(ss.st.now())).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -113,7 +113,7 @@ type SessionInfo struct {
 
 // OpenSessions lists a principal's unexpired sessions, newest first.
 func (s *Store) OpenSessions(ctx context.Context, kind string, id int64) ([]SessionInfo, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT token, created_at, expiry, source FROM sessions
+	rows, err := s.query(ctx, `SELECT token, created_at, expiry, source FROM sessions
 		WHERE kind = ? AND principal_id = ? AND expiry > ? ORDER BY created_at DESC`,
 		kind, id, millis(s.now()))
 	if err != nil {

@@ -48,7 +48,7 @@ func scanSettings(sc interface{ Scan(...any) error }) (Settings, error) {
 
 // Settings returns an account's settings, or ErrNotFound.
 func (s *Store) Settings(ctx context.Context, accountID int64) (Settings, error) {
-	return scanSettings(s.read.QueryRowContext(ctx,
+	return scanSettings(s.queryRow(ctx,
 		settingsSelect+"WHERE s.account_id = ?", accountID))
 }
 
@@ -56,7 +56,7 @@ func (s *Store) Settings(ctx context.Context, accountID int64) (Settings, error)
 // counter seq, in order, so a running server can refresh what another
 // process changed.
 func (s *Store) SettingsChangedSince(ctx context.Context, seq int64) ([]Settings, error) {
-	rows, err := s.read.QueryContext(ctx,
+	rows, err := s.query(ctx,
 		settingsSelect+"WHERE s.seq > ? ORDER BY s.seq", seq)
 	if err != nil {
 		return nil, fmt.Errorf("store: changed settings: %w", err)
@@ -79,7 +79,7 @@ func (s *Store) SettingsChangedSince(ctx context.Context, seq int64) ([]Settings
 // SettingsSeq returns the newest settings change counter.
 func (s *Store) SettingsSeq(ctx context.Context) (int64, error) {
 	var seq int64
-	err := s.read.QueryRowContext(ctx, "SELECT coalesce(max(seq), 0) FROM account_settings").Scan(&seq)
+	err := s.queryRow(ctx, "SELECT coalesce(max(seq), 0) FROM account_settings").Scan(&seq)
 	if err != nil {
 		return 0, fmt.Errorf("store: settings seq: %w", err)
 	}

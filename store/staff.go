@@ -40,13 +40,13 @@ func (s *Store) CreateStaff(ctx context.Context, name, passwordHash string, by A
 
 // Staff returns the staff member with the given id, or ErrNotFound.
 func (s *Store) Staff(ctx context.Context, id int64) (StaffMember, error) {
-	return scanStaff(s.read.QueryRowContext(ctx,
+	return scanStaff(s.queryRow(ctx,
 		"SELECT id, name, password_hash, created_at FROM staff WHERE id = ?", id))
 }
 
 // StaffByName returns the staff member with the given name, or ErrNotFound.
 func (s *Store) StaffByName(ctx context.Context, name string) (StaffMember, error) {
-	return scanStaff(s.read.QueryRowContext(ctx,
+	return scanStaff(s.queryRow(ctx,
 		"SELECT id, name, password_hash, created_at FROM staff WHERE name = ?", name))
 }
 
@@ -66,7 +66,7 @@ func scanStaff(sc interface{ Scan(...any) error }) (StaffMember, error) {
 
 // StaffList lists every staff member by name.
 func (s *Store) StaffList(ctx context.Context) ([]StaffMember, error) {
-	rows, err := s.read.QueryContext(ctx, "SELECT id, name, password_hash, created_at FROM staff ORDER BY name")
+	rows, err := s.query(ctx, "SELECT id, name, password_hash, created_at FROM staff ORDER BY name")
 	if err != nil {
 		return nil, fmt.Errorf("store: staff list: %w", err)
 	}

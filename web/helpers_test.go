@@ -15,3 +15,12 @@ func mustPrefixes(t *testing.T, list string) []netip.Prefix {
 	}
 	return p
 }
+
+func mustPrefixesTB(tb testing.TB, list string) []netip.Prefix {
+	tb.Helper()
+	p, err := clientip.ParsePrefixes(list)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
