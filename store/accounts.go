@@ -106,7 +106,7 @@ func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
 // except the one whose stored token is keepToken ("" ends all of them).
 func (s *Store) SetPassword(ctx context.Context, id int64, hash, keepToken string, by Actor) error {
 	now := s.now()
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "UPDATE accounts SET password_hash = ? WHERE id = ?", hash, id)
 		if err != nil {
 			return fmt.Errorf("store: set password: %w", err)
@@ -121,6 +121,8 @@ func (s *Store) SetPassword(ctx context.Context, id int64, hash, keepToken strin
 		}
 		return addAudit(ctx, tx, AuditEvent{At: now, AccountID: id, Actor: by, Action: "password.change"})
 	})
+	s.sessions.forget("", principalKey{KindOwner, id}, keepToken)
+	return err
 }
 
 // uniqueErr maps SQLite's unique-constraint failure to ErrExists.

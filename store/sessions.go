@@ -35,16 +35,24 @@ func HashToken(token string) string {
 
 // FindCtx returns a session's data when it exists and has not expired.
 func (ss *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+	now := ss.st.now()
+	if data, found, ok := ss.st.sessions.find(token, now); ok {
+		return data, found, nil
+	}
 	var data []byte
+	var expiry, id int64
+	var kind string
 	err := ss.st.queryRow(ctx,
-		"SELECT data FROM sessions WHERE token = ? AND expiry > ?",
-		token, millis(ss.st.now())).Scan(&data)
+		"SELECT data, expiry, kind, principal_id FROM sessions WHERE token = ? AND expiry > ?",
+		token, millis(now)).Scan(&data, &expiry, &kind, &id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("store: find session: %w", err)
 	}
+	ss.st.sessions.put(token, cachedSession{data: data, expiry: fromMillis(expiry),
+		principal: principalKey{kind, id}, loaded: now})
 	return data, true, nil
 }
 
@@ -67,6 +75,8 @@ func (ss *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, e
 	if err != nil {
 		return fmt.Errorf("store: commit session: %w", err)
 	}
+	ss.st.sessions.put(token, cachedSession{data: b, expiry: expiry, principal: principalKey{kind, id},
+		loaded: ss.st.now()})
 	return nil
 }
 
@@ -82,6 +92,7 @@ func principal(values map[string]any) (string, int64) {
 
 // DeleteCtx removes a session; a missing one is no error.
 func (ss *SessionStore) DeleteCtx(ctx context.Context, token string) error {
+	ss.st.sessions.forget(token, principalKey{}, "")
 	if _, err := ss.st.write.ExecContext(ctx, "DELETE FROM sessions WHERE token = ?", token); err != nil {
 		return fmt.Errorf("store: delete session: %w", err)
 	}
@@ -113,9 +124,13 @@ type SessionInfo struct {
 
 // OpenSessions lists a principal's unexpired sessions, newest first.
 func (s *Store) OpenSessions(ctx context.Context, kind string, id int64) ([]SessionInfo, error) {
+	now := s.now()
+	if list, ok := s.sessions.openList(principalKey{kind, id}, now); ok {
+		return list, nil
+	}
 	rows, err := s.query(ctx, `SELECT token, created_at, expiry, source FROM sessions
 		WHERE kind = ? AND principal_id = ? AND expiry > ? ORDER BY created_at DESC`,
-		kind, id, millis(s.now()))
+		kind, id, millis(now))
 	if err != nil {
 		return nil, fmt.Errorf("store: open sessions: %w", err)
 	}
@@ -133,18 +148,22 @@ func (s *Store) OpenSessions(ctx context.Context, kind string, id int64) ([]Sess
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: open sessions: %w", err)
 	}
+	s.sessions.putOpenList(principalKey{kind, id}, out, now)
 	return out, nil
 }
 
 // EndSessions ends a principal's sessions except the one stored as
 // keepToken ("" ends all). It returns how many it ended.
 func (s *Store) EndSessions(ctx context.Context, kind string, id int64, keepToken string) (int64, error) {
+	s.sessions.forget("", principalKey{kind, id}, keepToken)
 	res, err := s.write.ExecContext(ctx,
 		"DELETE FROM sessions WHERE kind = ? AND principal_id = ? AND token != ?", kind, id, keepToken)
 	if err != nil {
 		return 0, fmt.Errorf("store: end sessions: %w", err)
 	}
 	n, _ := res.RowsAffected()
+	// Forget again: a concurrent read may have cached a row just before the delete.
+	s.sessions.forget("", principalKey{kind, id}, keepToken)
 	return n, nil
 }
 

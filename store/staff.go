@@ -88,8 +88,8 @@ func (s *Store) StaffList(ctx context.Context) ([]StaffMember, error) {
 // RemoveStaff deletes a staff member and ends their sessions in one
 // transaction, or returns ErrNotFound.
 func (s *Store) RemoveStaff(ctx context.Context, name string, by Actor) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		var id int64
+	var id int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, "SELECT id FROM staff WHERE name = ?", name).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
@@ -106,4 +106,8 @@ func (s *Store) RemoveStaff(ctx context.Context, name string, by Actor) error {
 		}
 		return addAudit(ctx, tx, AuditEvent{At: s.now(), Actor: by, Action: "staff.remove", OldValue: name})
 	})
+	if id != 0 {
+		s.sessions.forget("", principalKey{KindStaff, id}, "")
+	}
+	return err
 }

@@ -50,6 +50,8 @@ type Store struct {
 	// stmts caches prepared read statements by their SQL text: preparing
 	// was most of a primary-key probe's cost.
 	stmts sync.Map
+	// sessions caches session reads; every session write passes through it.
+	sessions *sessionCache
 }
 
 // Open opens (creating where needed) the database file at path, brings its
@@ -82,7 +84,7 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{write: write, read: read, path: path, now: now}, nil
+	return &Store{write: write, read: read, path: path, now: now, sessions: newSessionCache()}, nil
 }
 
 // dsn builds the connection string. WAL lets readers run beside the writer;
