@@ -95,7 +95,7 @@ func runClients(b *testing.B, want int, newReq func(client int) *http.Request) {
 	}
 }
 
-func get(url, cookie string) *http.Request {
+func benchGet(url, cookie string) *http.Request {
 	req, _ := http.NewRequest(http.MethodGet, url, nil)
 	if cookie != "" {
 		req.Header.Set("Cookie", cookie)
@@ -105,13 +105,13 @@ func get(url, cookie string) *http.Request {
 
 func BenchmarkBareEcho(b *testing.B) {
 	env := benchEnv(b)
-	runClients(b, http.StatusOK, func(int) *http.Request { return get(env.URL+"/bench/bare", "") })
+	runClients(b, http.StatusOK, func(int) *http.Request { return benchGet(env.URL+"/bench/bare", "") })
 }
 
 func BenchmarkSecurityPage(b *testing.B) {
 	env := benchEnv(b)
 	cookie := loggedOn(b, env)
-	runClients(b, http.StatusOK, func(int) *http.Request { return get(env.URL+"/security", cookie) })
+	runClients(b, http.StatusOK, func(int) *http.Request { return benchGet(env.URL+"/security", cookie) })
 }
 
 // logonForm is one client's logon request body and cookies, CSRF included.
