@@ -53,13 +53,29 @@ func (s *Server) handleSecurity(c echo.Context) error {
 	if err := s.fillSessions(ctx, &v, a); err != nil {
 		return err
 	}
-	if a.settings.Notice != "" {
-		// Shown once: the owner has now seen that support changed the mask.
-		if err := s.st.DismissNotice(ctx, a.settings.AccountID); err != nil {
-			return err
-		}
-	}
 	return render(c, http.StatusOK, views.SecurityPage(v))
+}
+
+// handleNoticeDismiss clears the one-time notice once the owner has read
+// it. A POST, not the page view, clears it: a GET changes nothing, so a
+// link or a prefetch cannot hide the notice before the owner sees it.
+func (s *Server) handleNoticeDismiss(c echo.Context) error {
+	a, err := s.owner(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if err := s.st.DismissNotice(ctx, a.settings.AccountID); err != nil {
+		return err
+	}
+	st, err := s.st.Settings(ctx, a.settings.AccountID)
+	if err != nil {
+		return err
+	}
+	if _, err := s.accounts.put(st); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/security")
 }
 
 // fillSessions lists the owner's open sessions and marks those whose
