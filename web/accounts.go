@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sync"
@@ -38,6 +39,9 @@ type accountCache struct {
 	mu   sync.RWMutex
 	byID map[int64]*accountState
 	seq  int64 // newest change counter seen by refresh
+	// ids maps account names to ids; both never change once created, so a
+	// logon refused by the mask needs no database read at all.
+	ids sync.Map
 }
 
 func newAccountCache(ctx context.Context, st *store.Store) (*accountCache, error) {
@@ -61,6 +65,23 @@ func (c *accountCache) state(ctx context.Context, id int64) (*accountState, erro
 		return nil, err
 	}
 	return c.put(st)
+}
+
+// id returns the id of the account called name, or 0 when none exists.
+// Unknown names are not cached, so the map holds only real accounts.
+func (c *accountCache) id(ctx context.Context, name string) (int64, error) {
+	if id, ok := c.ids.Load(name); ok {
+		return id.(int64), nil
+	}
+	a, err := c.st.AccountByName(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	c.ids.Store(name, a.ID)
+	return a.ID, nil
 }
 
 // put builds and stores the state for st, unless a newer one is cached.
