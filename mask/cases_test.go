@@ -24,7 +24,7 @@ type caseRow struct {
 
 // casesDir finds shared/cases by walking up to go.mod and then to its
 // sibling shared folder.
-func casesDir(t *testing.T) string {
+func casesDir(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -42,7 +42,7 @@ func casesDir(t *testing.T) string {
 	}
 }
 
-func readCases(t *testing.T) []caseRow {
+func readCases(t testing.TB) []caseRow {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(casesDir(t), "mask.tsv"))
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 
 func TestLookup(t *testing.T) {
 	m, err := Parse("42.120.66.0/24 #office;42.120.74.98 #backup;2001:db8::/32;" +
-		"2001:db8:1::/48 #lab;fe80::/64;198.51.100.1-198.51.100.6 #range;0.0.0.0/8")
+		"2001:db8:1::/48 #lab;fe80::/64;198.51.100.1-198.51.100.6 #range;0.0.0.0/8;::/80")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,10 @@ func TestLookup(t *testing.T) {
 		{"IPv6 outside", addr("2001:db9::1"), Entry{}, false},
 		{"zone ignored", addr("fe80::1%eth0"), entry("fe80::/64", ""), true},
 		{"zone ignored, outside", addr("fe80:0:0:1::1%eth0"), Entry{}, false},
-		{"IPv4-compatible is not IPv4", addr("::42.120.66.7"), Entry{}, false},
+		{"IPv4-compatible is IPv6", addr("::42.120.66.7"), entry("::/80", ""), true},
+		// ::/80 holds every IPv4-mapped address, but they are IPv4 addresses.
+		{"mapped address inside ::/80", addr("::ffff:203.0.113.9"), Entry{}, false},
+		{"IPv6 address inside ::/80", addr("::1:2"), entry("::/80", ""), true},
 		{"invalid address", netip.Addr{}, Entry{}, false},
 	}
 	for _, tt := range tests {
