@@ -110,8 +110,12 @@ func leadingZero(s string, kinds, values [4]int) *fault {
 // parseIPv6 parses an IPv6 address, with the IPv4 tail of a mapped
 // address held to the IPv4 rules.
 func parseIPv6(s string) (netip.Addr, *fault) {
-	if tail := s[strings.LastIndexByte(s, ':')+1:]; strings.Contains(tail, ".") {
-		if _, f := parseIPv4(tail); f != nil && f.kind == KindLeadingZero {
+	head, tail := s[:strings.LastIndexByte(s, ':')+1], s[strings.LastIndexByte(s, ':')+1:]
+	if strings.Contains(tail, ".") {
+		_, f := parseIPv4(tail)
+		// The tail's leading zero is the problem only if the rest is sound.
+		if _, err := netip.ParseAddr(head + "0.0.0.0"); f != nil && err == nil &&
+			f.kind == KindLeadingZero {
 			return netip.Addr{}, f
 		}
 	}

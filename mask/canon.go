@@ -101,14 +101,14 @@ func (ps *parser) checkAllowsAll(kept []rec) {
 			continue
 		}
 		items := distinctItems(fam.recs)
+		rest := "allows every %s address; a logon mask must leave some out: list " +
+			"only the addresses and blocks you log on from, or empty the mask to lift " +
+			"the restriction."
+		if len(items) > 1 {
+			rest = "together with the other " + fam.name + " entries " + rest
+		}
 		for _, item := range items {
-			f := newFault(KindAllowsAll, "allows every %s address; a logon mask must "+
-				"leave some out: list only the addresses and blocks you log on from, or "+
-				"empty the mask to lift the restriction.", fam.name)
-			if len(items) > 1 {
-				f.rest = "together with the other " + fam.name + " entries " + f.rest
-			}
-			ps.refuse(ps.items[item], f)
+			ps.refuse(ps.items[item], newFault(KindAllowsAll, rest, fam.name))
 		}
 	}
 }

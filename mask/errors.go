@@ -78,29 +78,39 @@ func (e *ParseError) Kinds() []string {
 }
 
 // fault is what the entry parsers report: a kind and the rest of a
-// sentence whose subject is the quoted entry.
+// sentence whose subject is the quoted entry, formatted only when the
+// problem is listed.
 type fault struct {
-	kind string
-	rest string
+	kind   string
+	format string
+	args   []any
 }
 
 func newFault(kind, format string, args ...any) *fault {
-	return &fault{kind: kind, rest: fmt.Sprintf(format, args...)}
+	return &fault{kind: kind, format: format, args: args}
 }
 
 // problem turns f into a Problem about entry.
 func (f *fault) problem(entry string) Problem {
-	return Problem{Entry: entry, Kind: f.kind, Message: quote(entry) + " " + f.rest}
+	return Problem{Entry: entry, Kind: f.kind,
+		Message: quote(entry) + " " + fmt.Sprintf(f.format, f.args...)}
 }
 
 // quote puts s in quotation marks, shortened when long so that a message
-// stays readable.
+// stays readable, and with broken text and control characters shown as
+// U+FFFD so that they cannot reorder or hide the rest of the message.
 func quote(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || isControl(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
 	if utf8.RuneCountInString(s) > maxQuoted {
 		runes := []rune(s)
 		s = string(runes[:maxQuoted-1]) + "…"
 	}
-	return "“" + strings.ToValidUTF8(s, "\uFFFD") + "”"
+	return "“" + s + "”"
 }
 
 const examples = "write an address such as 198.51.100.7, a block such as " +

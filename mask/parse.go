@@ -87,6 +87,10 @@ func (ps *parser) entry(item string) {
 }
 
 func (ps *parser) refuse(item string, f *fault) {
+	if len(ps.problems) >= maxProblems {
+		ps.omitted++
+		return
+	}
 	ps.add(f.problem(item))
 }
 
