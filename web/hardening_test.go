@@ -418,3 +418,193 @@ func TestNoticeStaysUntilDismissed(t *testing.T) {
 		t.Error("notice still shown after dismissing it")
 	}
 }
+
+// checkHeaders reports what is missing from a response's security headers.
+func checkHeaders(h http.Header) []string {
+	var bad []string
+	csp := h.Get("Content-Security-Policy")
+	directives := map[string]string{}
+	for _, d := range strings.Split(csp, ";") {
+		if name, value, _ := strings.Cut(strings.TrimSpace(d), " "); name != "" {
+			directives[name] = value
+		}
+	}
+	script, ok := directives["script-src"]
+	if !ok {
+		script = directives["default-src"]
+	}
+	if script != "'none'" && script != "'self'" {
+		bad = append(bad, "CSP allows scripts from "+script)
+	}
+	if strings.Contains(csp, "unsafe-") {
+		bad = append(bad, "CSP has an unsafe- source: "+csp)
+	}
+	if directives["frame-ancestors"] != "'none'" && h.Get("X-Frame-Options") != "DENY" {
+		bad = append(bad, "framing not refused")
+	}
+	switch h.Get("Referrer-Policy") {
+	case "no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin":
+	default:
+		bad = append(bad, "Referrer-Policy "+h.Get("Referrer-Policy"))
+	}
+	if h.Get("X-Content-Type-Options") != "nosniff" {
+		bad = append(bad, "no nosniff")
+	}
+	return bad
+}
+
+// inlineCode finds inline scripts, styles and event handlers, which the
+// CSP would block and so must not be relied on.
+func inlineCode(doc *goquery.Document) []string {
+	var out []string
+	doc.Find("script, style").Each(func(_ int, s *goquery.Selection) {
+		out = append(out, goquery.NodeName(s))
+	})
+	doc.Find("*").Each(func(_ int, s *goquery.Selection) {
+		for _, a := range s.Nodes[0].Attr {
+			if a.Key == "style" || strings.HasPrefix(a.Key, "on") {
+				out = append(out, goquery.NodeName(s)+"["+a.Key+"]")
+			}
+		}
+	})
+	return out
+}
+
+func TestSecurityHeadersOnEveryPage(t *testing.T) {
+	env := webtest.Start(t, webtest.Options{Demo: true})
+	env.AddAccount(t, ownerName, ownerPw)
+	env.AddStaff(t, staffName, staffPw)
+	b := signedIn(t, env, "203.0.113.5")
+	anon := newBrowser(t, env, "198.51.100.9")
+	pages := map[string]*webtest.Response{}
+	for _, path := range getPaths(env) {
+		pages["GET "+path] = b.get(path)
+		pages["anonymous GET "+path] = anon.get(path)
+	}
+	pages["404"] = b.get("/no-such-page")
+	pages["403 forged"] = b.postBody("/security/session-duration", strings.NewReader("hours=5"))
+	pages["413"] = b.post("/login", url.Values{"account": {strings.Repeat("a", 70<<10)}})
+	pages["422"] = b.post("/security/session-duration", url.Values{"hours": {"0"}})
+	pages["401"] = anon.post("/login", url.Values{"account": {ownerName}, "password": {"wrong one"}})
+	for name, r := range pages {
+		if bad := checkHeaders(r.Header); len(bad) > 0 {
+			t.Errorf("%s (%d): %v", name, r.StatusCode, bad)
+		}
+		if h := r.Header.Get("Strict-Transport-Security"); h != "" {
+			t.Errorf("%s: HSTS over plain HTTP: %q", name, h)
+		}
+		if bad := inlineCode(r.Doc); len(bad) > 0 {
+			t.Errorf("%s: inline code %v", name, bad)
+		}
+		path := strings.TrimPrefix(strings.TrimPrefix(name, "anonymous "), "GET ")
+		if strings.HasPrefix(path, "/security") || strings.HasPrefix(path, "/support") ||
+			strings.HasPrefix(path, "/demo") || !strings.HasPrefix(path, "/") {
+			if !strings.Contains(r.Header.Get("Cache-Control"), "no-store") {
+				t.Errorf("%s: Cache-Control %q, want no-store", name, r.Header.Get("Cache-Control"))
+			}
+		}
+	}
+	if _, ok := pages["GET /security"]; !ok || len(pages) < 12 {
+		t.Fatalf("only %d pages checked", len(pages))
+	}
+}
+
+// tlsMode is how a request reached the console.
+type tlsMode struct {
+	name    string
+	trusted string // -trusted-proxy
+	peer    string
+	direct  bool   // TLS terminated by the console itself
+	proto   string // X-Forwarded-Proto sent, "" for none
+	want    bool   // HSTS and Secure cookies expected
+}
+
+var tlsModes = []tlsMode{
+	{name: "plain", peer: "203.0.113.5"},
+	{name: "direct TLS", peer: "203.0.113.5", direct: true, want: true},
+	{name: "trusted proxy https", trusted: "127.0.0.1/32", peer: "127.0.0.1", proto: "https", want: true},
+	{name: "trusted proxy HTTPS list", trusted: "127.0.0.1/32", peer: "127.0.0.1", proto: "http, HTTPS",
+		want: true},
+	{name: "trusted proxy http", trusted: "127.0.0.1/32", peer: "127.0.0.1", proto: "http"},
+	{name: "untrusted peer says https", peer: "203.0.113.5", proto: "https"},
+	{name: "untrusted loopback says https", trusted: "10.0.0.0/8", peer: "127.0.0.1", proto: "https"},
+}
+
+func TestHSTSAndSecureCookiesOnlyOverTLS(t *testing.T) {
+	for _, m := range tlsModes {
+		t.Run(m.name, func(t *testing.T) {
+			opts := webtest.Options{}
+			if m.trusted != "" {
+				opts.TrustedProxies = mustPrefixes(t, m.trusted)
+			}
+			env := webtest.Start(t, opts)
+			env.AddAccount(t, ownerName, ownerPw)
+			b := newBrowser(t, env, m.peer)
+			b.direct, b.https = m.direct, m.want
+			if m.proto != "" {
+				b.header.Set("X-Forwarded-Proto", m.proto)
+			}
+			b.header.Set("X-Forwarded-For", "42.120.66.7")
+			r := b.get("/login")
+			if got := r.Header.Get("Strict-Transport-Security") != ""; got != m.want {
+				t.Errorf("HSTS sent: %v, want %v", got, m.want)
+			}
+			checkCookie(t, "_csrf", r.SetCookieHeader("_csrf"), m.want, http.SameSiteStrictMode)
+			r = b.post("/login", url.Values{"account": {ownerName}, "password": {ownerPw}})
+			if r.StatusCode != http.StatusSeeOther {
+				t.Fatalf("logon: status %d", r.StatusCode)
+			}
+			checkCookie(t, "lg_session", r.SetCookieHeader("lg_session"), m.want, http.SameSiteLaxMode)
+			r = b.post("/logout", nil)
+			checkCookie(t, "lg_session on logout", r.SetCookieHeader("lg_session"), m.want,
+				http.SameSiteLaxMode)
+		})
+	}
+}
+
+func checkCookie(t *testing.T, what string, ck *http.Cookie, secure bool, same http.SameSite) {
+	t.Helper()
+	if ck == nil {
+		t.Errorf("%s: no cookie set", what)
+		return
+	}
+	if !ck.HttpOnly || ck.SameSite != same || ck.Path != "/" || ck.Secure != secure {
+		t.Errorf("%s: HttpOnly=%v SameSite=%v Path=%q Secure=%v; want true %v / %v", what,
+			ck.HttpOnly, ck.SameSite, ck.Path, ck.Secure, same, secure)
+	}
+}
+
+// TestTLSListener checks the same over a real TLS connection.
+func TestTLSListener(t *testing.T) {
+	env := webtest.Start(t, webtest.Options{})
+	env.AddAccount(t, ownerName, ownerPw)
+	ts := httptest.NewTLSServer(env.Server.Handler())
+	defer ts.Close()
+	client := ts.Client()
+	client.Jar, _ = cookiejar.New(nil)
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Get(ts.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Error("no HSTS over TLS")
+	}
+	tok, _ := doc.Find(`input[name="_csrf"]`).Attr("value")
+	resp, err = client.PostForm(ts.URL+"/login",
+		url.Values{"account": {ownerName}, "password": {ownerPw}, "_csrf": {tok}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	r := &webtest.Response{Response: resp}
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logon over TLS: status %d", resp.StatusCode)
+	}
+	checkCookie(t, "lg_session", r.SetCookieHeader("lg_session"), true, http.SameSiteLaxMode)
+}

@@ -61,19 +61,39 @@ func (s *Server) middleware() []echo.MiddlewareFunc {
 			Limit: maskBodyLimit, Skipper: func(c echo.Context) bool { return !isMaskRoute(c) },
 		}),
 		stripFetchMetadata,
-		middleware.CSRFWithConfig(middleware.CSRFConfig{
+		s.csrf(),
+	}
+}
+
+// csrf checks the form's _csrf token against the _csrf cookie. Its cookie
+// is Secure whenever the request came over TLS, directly or through a
+// trusted proxy, so it is built twice and chosen per request.
+func (s *Server) csrf() echo.MiddlewareFunc {
+	build := func(secure bool) echo.MiddlewareFunc {
+		return middleware.CSRFWithConfig(middleware.CSRFConfig{
 			TokenLookup:    "form:_csrf",
 			CookieName:     "_csrf",
 			CookiePath:     "/",
 			CookieHTTPOnly: true,
 			CookieSameSite: http.SameSiteStrictMode,
-			CookieSecure:   s.cfg.TLS,
+			CookieSecure:   secure,
 			ErrorHandler: func(err error, c echo.Context) error {
 				return &pageError{status: http.StatusForbidden, heading: "Request refused",
-					message: "The form had expired or did not come from this console. Reload the page and try again.",
-					err:     err}
+					message: "The form had expired or did not come from this console. " +
+						"Reload the page and try again.",
+					err: err}
 			},
-		}),
+		})
+	}
+	plain, secure := build(false), build(true)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		plainNext, secureNext := plain(next), secure(next)
+		return func(c echo.Context) error {
+			if s.secureRequest(c) {
+				return secureNext(c)
+			}
+			return plainNext(c)
+		}
 	}
 }
 
