@@ -56,3 +56,49 @@ func TestRetryAfterSeconds(t *testing.T) {
 		}
 	}
 }
+
+func TestBeginHoldsRoomUntilEnd(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name     string
+		giveHit  bool
+		wantRoom bool // room for an eleventh attempt once the ten ended
+	}{
+		{name: "failures count", giveHit: true, wantRoom: false},
+		{name: "successes give the room back", giveHit: false, wantRoom: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l := New(10, 15*time.Minute)
+			for i := range 10 {
+				if _, ok := l.Begin("k", now); !ok {
+					t.Fatalf("attempt %d refused", i+1)
+				}
+			}
+			if _, ok := l.Begin("k", now); ok {
+				t.Fatal("an eleventh attempt began while ten were under way")
+			}
+			if _, ok := l.Check("k", now); ok {
+				t.Error("Check allows while ten attempts are under way")
+			}
+			for range 10 {
+				l.End("k", now, tt.giveHit)
+			}
+			if _, ok := l.Check("k", now); ok != tt.wantRoom {
+				t.Errorf("room after the ten ended: %v, want %v", ok, tt.wantRoom)
+			}
+		})
+	}
+}
+
+func TestSweepKeepsKeysWithAttemptsUnderWay(t *testing.T) {
+	l := New(2, time.Minute)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l.Begin("busy", now)
+	l.Begin("busy", now)
+	for range 1024 {
+		l.Hit("new", now.Add(time.Hour))
+	}
+	if _, ok := l.Check("busy", now.Add(time.Hour)); ok {
+		t.Error("the sweep forgot a key with two attempts under way")
+	}
+}

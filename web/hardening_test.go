@@ -18,7 +18,9 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/logonguard/logonguard/password"
 	"github.com/logonguard/logonguard/store"
+	"github.com/logonguard/logonguard/web"
 	"github.com/logonguard/logonguard/web/webtest"
 )
 
@@ -317,15 +319,20 @@ func TestCSRFOnEveryStateChangingRoute(t *testing.T) {
 	before := dbState(t, env)
 	for _, path := range posts {
 		for _, give := range []struct {
-			name string
-			csrf []string // nil: no _csrf field at all
-		}{{"absent", nil}, {"empty", []string{""}}, {"forged", []string{"forged-token-0123456789"}},
-			{"two", []string{"forged-token-0123456789", "x"}}} {
+			name  string
+			csrf  []string // nil: no _csrf field at all
+			fetch string   // Sec-Fetch-Site, which must not stand in for the token
+		}{{"absent", nil, ""}, {"empty", []string{""}, ""},
+			{"forged", []string{"forged-token-0123456789"}, ""},
+			{"two", []string{"forged-token-0123456789", "x"}, ""},
+			{"same-origin fetch, absent", nil, "same-origin"}} {
 			form := stateForm()
 			if give.csrf != nil {
 				form["_csrf"] = give.csrf
 			}
+			victim.header.Set("Sec-Fetch-Site", give.fetch)
 			r := victim.postBody(path, strings.NewReader(form.Encode()))
+			victim.header.Del("Sec-Fetch-Site")
 			if !isCSRFRefusal(r) {
 				t.Errorf("POST %s with %s _csrf: status %d, want the 403 refusal", path, give.name,
 					r.StatusCode)
@@ -607,4 +614,280 @@ func TestTLSListener(t *testing.T) {
 		t.Fatalf("logon over TLS: status %d", resp.StatusCode)
 	}
 	checkCookie(t, "lg_session", r.SetCookieHeader("lg_session"), true, http.SameSiteLaxMode)
+}
+
+func TestSessionFixation(t *testing.T) {
+	env := webtest.Start(t, webtest.Options{})
+	env.AddAccount(t, ownerName, ownerPw)
+
+	// A token planted before logon is never the one after, and opens nothing.
+	victim := newBrowser(t, env, "203.0.113.5")
+	planted := "attacker-chosen-token-value-0000000000000"
+	victim.jar.SetCookies(victim.base(), []*http.Cookie{{Name: "lg_session", Value: planted, Path: "/"}})
+	victim.logOn(ownerName, ownerPw)
+	if got := victim.cookie("lg_session"); got == nil || got.Value == planted {
+		t.Fatalf("session token after logon = %v, want a new one", got)
+	}
+	attacker := newBrowser(t, env, "198.51.100.7")
+	attacker.jar.SetCookies(attacker.base(), []*http.Cookie{{Name: "lg_session", Value: planted, Path: "/"}})
+	if r := attacker.get("/security"); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("planted token after the victim's logon: status %d, want 303", r.StatusCode)
+	}
+
+	// A token the server issued (an open session) is renewed by the next
+	// logon too, and the old one stops working.
+	before := victim.cookie("lg_session").Value
+	victim.logOn(ownerName, ownerPw)
+	after := victim.cookie("lg_session").Value
+	if after == before {
+		t.Fatal("a second logon kept the session token")
+	}
+	attacker.jar.SetCookies(attacker.base(), []*http.Cookie{{Name: "lg_session", Value: before, Path: "/"}})
+	if r := attacker.get("/security"); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("token from before the second logon: status %d, want 303", r.StatusCode)
+	}
+	if r := victim.get("/security"); r.StatusCode != http.StatusOK {
+		t.Errorf("renewed session: status %d, want 200", r.StatusCode)
+	}
+}
+
+// logonFrom posts one logon from peer and returns the response.
+func logonFrom(t testing.TB, env *webtest.Env, peer, name, pw string) *webtest.Response {
+	t.Helper()
+	b := newBrowser(t, env, peer)
+	b.get("/login")
+	return b.post("/login", url.Values{"account": {name}, "password": {pw}})
+}
+
+// want429 checks a rate-limited answer: 429 at once, with Retry-After.
+func want429(t *testing.T, what string, r *webtest.Response) {
+	t.Helper()
+	if r.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("%s: status %d, want 429", what, r.StatusCode)
+	}
+	if s := r.Header.Get("Retry-After"); s == "" || s == "0" || strings.HasPrefix(s, "-") {
+		t.Errorf("%s: Retry-After %q", what, s)
+	}
+}
+
+func TestLogonRateLimitPerAccount(t *testing.T) {
+	env := webtest.Start(t, webtest.Options{})
+	acct := env.AddAccount(t, ownerName, ownerPw)
+	for i := range 10 {
+		r := logonFrom(t, env, fmt.Sprintf("203.0.113.%d", i+1), ownerName, "wrong password")
+		if r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d: status %d, want 401", i+1, r.StatusCode)
+		}
+	}
+	// The eleventh, from yet another source and with the right password.
+	want429(t, "right password after 10 failures", logonFrom(t, env, "203.0.113.50", ownerName, ownerPw))
+	// An unknown name has its own count, so it still gets 401.
+	if r := logonFrom(t, env, "203.0.113.51", "nobody", "x"); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("unknown account from a fresh source: status %d, want 401", r.StatusCode)
+	}
+	if n := waitEvents(t, env, acct.ID, store.OutcomeRateLimited, 1); n != 1 {
+		t.Errorf("rate_limited events: %d, want 1", n)
+	}
+	if n := waitEvents(t, env, acct.ID, store.OutcomeWrongPassword, 10); n != 10 {
+		t.Errorf("wrong_password events: %d, want 10", n)
+	}
+	// The window refills: after 15 minutes the owner logs on again.
+	env.Clock.Advance(15 * time.Minute)
+	if r := logonFrom(t, env, "203.0.113.52", ownerName, ownerPw); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("after the window: status %d, want 303", r.StatusCode)
+	}
+}
+
+func TestLogonRateLimitPerSource(t *testing.T) {
+	env := webtest.Start(t, webtest.Options{})
+	acct := env.AddAccount(t, ownerName, ownerPw)
+	const attacker = "198.51.100.7"
+	for i := range 10 {
+		r := logonFrom(t, env, attacker, fmt.Sprintf("guess%d", i), "wrong password")
+		if r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("unknown account %d: status %d, want 401", i+1, r.StatusCode)
+		}
+	}
+	want429(t, "11th failure from one source", logonFrom(t, env, attacker, ownerName, ownerPw))
+	if r := logonFrom(t, env, "203.0.113.5", ownerName, ownerPw); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("owner from another source: status %d, want 303", r.StatusCode)
+	}
+	if n := waitEvents(t, env, acct.ID, store.OutcomeRateLimited, 1); n != 1 {
+		t.Errorf("rate_limited events on the account: %d, want 1", n)
+	}
+}
+
+func TestBlockedLogonsLimitedPerSourceOnly(t *testing.T) {
+	env := webtest.Start(t, webtest.Options{})
+	acct := env.AddAccount(t, ownerName, ownerPw)
+	setMask(t, env, acct.ID, "203.0.113.0/24")
+	const attacker = "198.51.100.7"
+	for i := range 60 {
+		r := logonFrom(t, env, attacker, ownerName, "any password")
+		if r.StatusCode != http.StatusForbidden {
+			t.Fatalf("blocked logon %d: status %d, want 403", i+1, r.StatusCode)
+		}
+	}
+	want429(t, "61st blocked logon from one source", logonFrom(t, env, attacker, ownerName, ownerPw))
+	// Refusals from outside never lock the owner out.
+	if r := logonFrom(t, env, "203.0.113.5", ownerName, ownerPw); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("owner inside the mask: status %d, want 303", r.StatusCode)
+	}
+	if n := waitEvents(t, env, acct.ID, store.OutcomeBlocked, 60); n != 60 {
+		t.Errorf("blocked events: %d, want 60", n)
+	}
+	if n := waitEvents(t, env, acct.ID, store.OutcomeRateLimited, 1); n != 1 {
+		t.Errorf("rate_limited events: %d, want 1", n)
+	}
+}
+
+// setMask stores a mask for an account directly, as an operator would.
+func setMask(t testing.TB, env *webtest.Env, id int64, mask string) {
+	t.Helper()
+	u := store.SettingsUpdate{AccountID: id, By: store.Actor{Name: "test", Source: "test"}}
+	if _, _, err := env.Store.UpdateMask(context.Background(), u, mask); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNewPasswordClearsFailureCount(t *testing.T) {
+	env := webtest.Start(t, webtest.Options{})
+	env.AddAccount(t, ownerName, ownerPw)
+	owner := newBrowser(t, env, "203.0.113.5")
+	owner.logOn(ownerName, ownerPw)
+	for i := range 10 {
+		logonFrom(t, env, fmt.Sprintf("198.51.100.%d", i+1), ownerName, "wrong password")
+	}
+	want429(t, "after 10 failures", logonFrom(t, env, "203.0.113.6", ownerName, ownerPw))
+	const newPw = "a much better password 7"
+	owner.get("/security/password")
+	r := owner.post("/security/password", url.Values{"current": {ownerPw}, "new": {newPw}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("password change: status %d\n%s", r.StatusCode, r.Body)
+	}
+	if r := logonFrom(t, env, "203.0.113.7", ownerName, newPw); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("new password after the change: status %d, want 303", r.StatusCode)
+	}
+}
+
+// realCostEnv starts a console that hashes at the production cost, with
+// the owner's password hashed the same way.
+func realCostEnv(t *testing.T, opts webtest.Options) (*webtest.Env, store.Account) {
+	t.Helper()
+	// A long wait for a hash slot, so a busy test machine answers slowly
+	// rather than with 503.
+	opts.Configure = func(c *web.Config) { c.Password, c.HashWait = password.Default, time.Minute }
+	env := webtest.Start(t, opts)
+	h, err := password.Hash(ownerPw, password.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct, err := env.Store.CreateAccount(context.Background(), ownerName, h,
+		store.Actor{Name: "test", Source: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env, acct
+}
+
+// timedLogon posts one logon from peer and returns the response and how
+// long the server took to answer it.
+func timedLogon(t testing.TB, env *webtest.Env, peer, name, pw string) (*webtest.Response, time.Duration) {
+	t.Helper()
+	b := newBrowser(t, env, peer)
+	b.get("/login")
+	start := time.Now()
+	r := b.post("/login", url.Values{"account": {name}, "password": {pw}})
+	return r, time.Since(start)
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func TestRateLimitAnswersAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("hashes at the production cost")
+	}
+	env, _ := realCostEnv(t, webtest.Options{})
+	var wrong, limited []time.Duration
+	for i := range 10 {
+		r, d := timedLogon(t, env, fmt.Sprintf("203.0.113.%d", i+1), ownerName, "wrong password")
+		if r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d: status %d", i+1, r.StatusCode)
+		}
+		wrong = append(wrong, d)
+	}
+	for i := range 10 {
+		r, d := timedLogon(t, env, fmt.Sprintf("198.51.100.%d", i+1), ownerName, ownerPw)
+		want429(t, "limited logon", r)
+		limited = append(limited, d)
+	}
+	t.Logf("median wrong password %v, median 429 %v", median(wrong), median(limited))
+	if median(limited)*5 > median(wrong) {
+		t.Errorf("429 median %v is not far below a password check's %v: the request is held",
+			median(limited), median(wrong))
+	}
+}
+
+func TestConcurrentGuessesStayWithinLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("hashes at the production cost")
+	}
+	env, acct := realCostEnv(t, webtest.Options{})
+	const n = 30
+	codes := make(chan int, n)
+	start := make(chan struct{})
+	for i := range n {
+		go func() {
+			b := newBrowser(t, env, fmt.Sprintf("203.0.113.%d", i+1))
+			b.get("/login")
+			<-start
+			codes <- b.post("/login", url.Values{"account": {ownerName}, "password": {"guess"}}).StatusCode
+		}()
+	}
+	close(start)
+	count := map[int]int{}
+	for range n {
+		count[<-codes]++
+	}
+	t.Logf("answers to %d concurrent guesses: %v", n, count)
+	if count[http.StatusUnauthorized] > 10 {
+		t.Errorf("%d guesses were checked, want at most 10 per account", count[http.StatusUnauthorized])
+	}
+	if count[http.StatusUnauthorized]+count[http.StatusTooManyRequests] != n {
+		t.Errorf("answers %v, want only 401 and 429", count)
+	}
+	if got := waitEvents(t, env, acct.ID, "", n); got != n {
+		t.Errorf("logon events: %d, want %d", got, n)
+	}
+}
+
+func TestUnknownAccountTakesAsLongAsWrongPassword(t *testing.T) {
+	if testing.Short() {
+		t.Skip("hashes at the production cost")
+	}
+	env, _ := realCostEnv(t, webtest.Options{RateLimitExempt: mustPrefixes(t, "0.0.0.0/0,::/0")})
+	var wrong, unknown []time.Duration
+	for i := range 25 {
+		r1, d1 := timedLogon(t, env, "203.0.113.5", ownerName, "wrong password")
+		r2, d2 := timedLogon(t, env, "203.0.113.5", "nobody-here", "wrong password")
+		if r1.StatusCode != http.StatusUnauthorized || r2.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("statuses %d and %d, want 401 for both", r1.StatusCode, r2.StatusCode)
+		}
+		if r1.Doc.Find(".result").Text() != r2.Doc.Find(".result").Text() {
+			t.Fatal("the two refusals read differently")
+		}
+		if i >= 3 { // the first rounds warm caches
+			wrong, unknown = append(wrong, d1), append(unknown, d2)
+		}
+	}
+	mw, mu := median(wrong), median(unknown)
+	ratio := float64(mu) / float64(mw)
+	t.Logf("median wrong password %v, unknown account %v, ratio unknown/wrong %.3f", mw, mu, ratio)
+	if ratio > 1.2 || ratio < 1/1.2 {
+		t.Errorf("ratio %.3f is outside 1/1.2 .. 1.2", ratio)
+	}
 }

@@ -133,17 +133,19 @@ func (s *Server) checkPassword(c echo.Context, a logonAttempt, acct store.Accoun
 	if acct.ID == 0 || !validName(a.name) {
 		hash = s.dummyHash
 	}
+	if wait, ok := s.beginGuess(a); !ok {
+		s.recordLogon(c.Request().Context(), ev, store.OutcomeRateLimited)
+		return logonResult{status: http.StatusTooManyRequests, retryAfter: wait}, nil
+	}
 	ok, err := s.verify(c.Request().Context(), a.password, hash)
+	s.endGuess(a, err == nil && (!ok || acct.ID == 0))
 	if errors.Is(err, errBusy) {
 		return logonResult{status: http.StatusServiceUnavailable, retryAfter: 2}, nil
 	}
 	if err != nil {
 		return logonResult{}, err
 	}
-	now := s.now()
 	if !ok || acct.ID == 0 {
-		s.hitLimit(s.logons.account, a.src, a.name, now)
-		s.hitLimit(s.logons.source, a.src, a.src.Key(), now)
 		s.recordLogon(c.Request().Context(), ev, store.OutcomeWrongPassword)
 		return logonResult{status: http.StatusUnauthorized}, nil
 	}
@@ -208,6 +210,35 @@ func (s *Server) checkLogonLimits(a logonAttempt, now time.Time) (int, bool) {
 		}
 	}
 	return 0, true
+}
+
+// beginGuess holds room for one password check in the account's and the
+// source's failure limits, so that concurrent guesses, each waiting for a
+// hash slot, cannot all pass a limit checked before any of them failed.
+func (s *Server) beginGuess(a logonAttempt) (int, bool) {
+	if s.exempt(a.src) {
+		return 0, true
+	}
+	now := s.now()
+	wait, ok := s.logons.account.Begin(a.name, now)
+	if !ok {
+		return throttle.RetryAfterSeconds(wait), false
+	}
+	if wait, ok = s.logons.source.Begin(a.src.Key(), now); !ok {
+		s.logons.account.End(a.name, now, false)
+		return throttle.RetryAfterSeconds(wait), false
+	}
+	return 0, true
+}
+
+// endGuess ends what beginGuess held, counting a failure when failed.
+func (s *Server) endGuess(a logonAttempt, failed bool) {
+	if s.exempt(a.src) {
+		return
+	}
+	now := s.now()
+	s.logons.account.End(a.name, now, failed)
+	s.logons.source.End(a.src.Key(), now, failed)
 }
 
 func (s *Server) hitLimit(l *throttle.Limiter, src clientip.Source, key string, now time.Time) {
