@@ -259,6 +259,7 @@ func (s *Server) exempt(src clientip.Source) bool {
 func (s *Server) recordLogon(ctx context.Context, ev store.LogonEvent, outcome string) {
 	ev.Outcome = outcome
 	s.events.Add(ev)
+	s.metrics.countLogon(outcome)
 	level := slog.LevelInfo
 	if outcome != store.OutcomeAllowed {
 		level = slog.LevelWarn

@@ -35,6 +35,7 @@ func (s *Server) middleware() []echo.MiddlewareFunc {
 			RequestIDHandler: keepRequestID,
 		}),
 		s.withSource,
+		s.observeRequests,
 		middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 			LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true,
 			LogRequestID: true, LogRemoteIP: true, LogRoutePath: true,

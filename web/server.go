@@ -4,7 +4,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -48,6 +47,9 @@ type Config struct {
 	Calendar *businessday.Calendar
 	// KeepEvents is the age after which logon events are pruned.
 	KeepEvents time.Duration
+	// PruneEvery is how often logon events are pruned (default an hour;
+	// also once at start).
+	PruneEvery time.Duration
 }
 
 // Server is the console: its dependencies and its echo instance.
@@ -67,6 +69,9 @@ type Server struct {
 	dummyHash string
 	stop      context.CancelFunc
 	done      chan struct{}
+	metrics   *metrics
+	// passwordSeq is the newest password change seen; background only.
+	passwordSeq int64
 }
 
 // logonLimits are the contract's rate limits on logons.
@@ -103,11 +108,18 @@ func New(cfg Config, st *store.Store) (*Server, error) {
 	if cfg.KeepEvents <= 0 {
 		cfg.KeepEvents = 180 * 24 * time.Hour
 	}
+	if cfg.PruneEvery <= 0 {
+		cfg.PruneEvery = time.Hour
+	}
 	dummy, err := password.Hash("logon guard timing equaliser", cfg.Password)
 	if err != nil {
 		return nil, fmt.Errorf("web: dummy hash: %w", err)
 	}
 	accounts, err := newAccountCache(context.Background(), st)
+	if err != nil {
+		return nil, err
+	}
+	passwordSeq, err := st.PasswordChangeSeq(context.Background())
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +140,8 @@ func New(cfg Config, st *store.Store) (*Server, error) {
 	}
 	s.owners = s.newSessionManager(ownerCookie, 72*time.Hour, 0)
 	s.staff = s.newSessionManager(staffCookie, 8*time.Hour, 30*time.Minute)
+	s.passwordSeq = passwordSeq
+	s.metrics = newMetrics(st, s.events)
 	s.echo = s.routes()
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
@@ -148,26 +162,33 @@ func (s *Server) Close() {
 	s.events.Close()
 }
 
-// background refreshes settings another process changed, within a
-// second, and removes expired sessions.
+// background refreshes settings and passwords another process changed,
+// within a second, removes expired sessions, and prunes old logon events
+// at start and every PruneEvery.
 func (s *Server) background(ctx context.Context) {
 	defer close(s.done)
 	refresh := time.NewTicker(500 * time.Millisecond)
 	defer refresh.Stop()
 	sweep := time.NewTicker(10 * time.Minute)
 	defer sweep.Stop()
+	prune := time.NewTicker(s.cfg.PruneEvery)
+	defer prune.Stop()
+	s.pruneEvents(ctx)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-refresh.C:
-			if err := s.accounts.refresh(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				s.cfg.Logger.Error("settings_refresh", "err", err)
+			if err := s.accounts.refresh(ctx); err != nil {
+				s.backgroundError(ctx, "settings_refresh", err)
 			}
+			s.refreshPasswords(ctx)
 		case <-sweep.C:
-			if _, err := s.st.DeleteExpiredSessions(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				s.cfg.Logger.Error("session_sweep", "err", err)
+			if _, err := s.st.DeleteExpiredSessions(ctx); err != nil {
+				s.backgroundError(ctx, "session_sweep", err)
 			}
+		case <-prune.C:
+			s.pruneEvents(ctx)
 		}
 	}
 }
