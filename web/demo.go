@@ -73,8 +73,9 @@ func (s *Server) demoView(c echo.Context) (views.DemoView, error) {
 		return v, err
 	}
 	for _, ev := range evs {
-		v.Events = append(v.Events, views.DemoEvent{At: s.formatTime(ev.At), Source: ev.Source,
-			Outcome: ev.Outcome})
+		// Seconds, so tries within one minute can be told apart.
+		at := ev.At.In(s.cfg.Location).Format("2006-01-02 15:04:05 MST")
+		v.Events = append(v.Events, views.DemoEvent{At: at, Source: ev.Source, Outcome: ev.Outcome})
 	}
 	return v, nil
 }
@@ -224,10 +225,10 @@ func demoPresets(a *accountState) []views.DemoPreset {
 			}
 		}
 	}
-	out := []views.DemoPreset{{Label: "Inside the mask", Addr: inside4.String()}}
+	out := []views.DemoPreset{{Label: "IPv4", Addr: inside4.String()}}
 	for _, o := range outsideTries {
 		if !allows(o) {
-			out = append(out, views.DemoPreset{Label: "Outside the mask", Addr: o.String()})
+			out = append(out, views.DemoPreset{Label: "IPv4", Addr: o.String()})
 			break
 		}
 	}
