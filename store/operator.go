@@ -82,3 +82,26 @@ func IsDatabaseError(err error) bool {
 	var e *sqlite.Error
 	return errors.As(err, &e)
 }
+
+// TicketCounts returns how many recovery tickets stand in each state; a
+// state without tickets is missing from the map.
+func (s *Store) TicketCounts(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.read.QueryContext(ctx, "SELECT state, count(*) FROM recovery_tickets GROUP BY state")
+	if err != nil {
+		return nil, fmt.Errorf("store: ticket counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var state string
+		var n int64
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, fmt.Errorf("store: ticket counts: %w", err)
+		}
+		out[state] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: ticket counts: %w", err)
+	}
+	return out, nil
+}

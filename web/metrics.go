@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/logonguard/logonguard/recovery"
 	"github.com/logonguard/logonguard/store"
 )
 
@@ -69,11 +70,38 @@ func newMetrics(st *store.Store, events *store.EventLog) *metrics {
 		Name: "logonguard_logon_events_dropped_total",
 		Help: "Logon events not recorded because the write queue was full.",
 	}, func() float64 { return float64(events.Dropped()) })
-	// TODO: tickets by state (a GaugeFunc per state over the recovery
-	// tickets table) once the recovery tickets are in the store.
-	m.reg.MustRegister(m.logons, m.requests, m.dbErrors, maskSaves, dropped,
+	m.reg.MustRegister(m.logons, m.requests, m.dbErrors, maskSaves, dropped, ticketCollector{st, m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// ticketCollector reports the recovery tickets in each state, read from
+// the store at each scrape, so tickets decided by any process count.
+type ticketCollector struct {
+	st *store.Store
+	m  *metrics
+}
+
+var ticketsDesc = prometheus.NewDesc("logonguard_recovery_tickets",
+	"Recovery tickets by state: open, approved, rejected.", []string{"state"}, nil)
+
+// Describe implements prometheus.Collector.
+func (tc ticketCollector) Describe(ch chan<- *prometheus.Desc) { ch <- ticketsDesc }
+
+// Collect implements prometheus.Collector.
+func (tc ticketCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	counts, err := tc.st.TicketCounts(ctx)
+	if err != nil {
+		tc.m.countError(err)
+		ch <- prometheus.NewInvalidMetric(ticketsDesc, err)
+		return
+	}
+	for _, state := range recovery.States {
+		ch <- prometheus.MustNewConstMetric(ticketsDesc, prometheus.GaugeValue,
+			float64(counts[string(state)]), string(state))
+	}
 }
 
 // countError counts err when SQLite caused it.

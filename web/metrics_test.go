@@ -1,16 +1,20 @@
 package web_test
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/logonguard/logonguard/store"
 	"github.com/logonguard/logonguard/web/webtest"
 )
 
@@ -78,6 +82,14 @@ func TestMetricsCountLogonsByOutcome(t *testing.T) {
 		}
 	}
 
+	for i := range 2 {
+		nt := store.NewTicket{Ref: fmt.Sprintf("ref-%d", i), AccountName: ownerName, NameKey: ownerName,
+			Contact: "a@example.com", Reason: "locked out", Source: "192.0.2.1", SourceKey: "192.0.2.1",
+			DueAt: env.Clock.Now().Add(48 * time.Hour), DueDate: "2030-01-01"}
+		if _, err := env.Store.CreateTicket(context.Background(), nt, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
 	owner := env.Client(t)
 	owner.Header.Set("X-Forwarded-For", "42.120.66.7")
 	owner.LogOn(ownerName, ownerPw)
@@ -109,6 +121,8 @@ func TestMetricsCountLogonsByOutcome(t *testing.T) {
 		{"unrouted path under one label", "logonguard_http_request_duration_seconds",
 			"code=404,method=GET,route=unmatched", 1},
 		{"no database errors", "logonguard_database_errors_total", "", 0},
+		{"open tickets", "logonguard_recovery_tickets", "state=open", 2},
+		{"approved tickets", "logonguard_recovery_tickets", "state=approved", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
