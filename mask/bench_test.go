@@ -150,16 +150,23 @@ func scanLinear(prefixes []netip.Prefix, a netip.Addr) (netip.Prefix, bool) {
 // accounts with long masks, and very many accounts with short ones.
 var memoryShapes = []struct{ masks, entries int }{{1000, 1000}, {10000, 10}}
 
-// heapPerEntry parses masks of random entries and returns the growth of
-// the live heap per entry while they are all held, texts excluded.
-func heapPerEntry(tb testing.TB, masks, entries int) float64 {
-	tb.Helper()
+// memoryTexts returns the texts of masks random entries each, the same
+// for every run.
+func memoryTexts(masks, entries int) []string {
 	r := rand.New(rand.NewPCG(uint64(masks), uint64(entries)))
 	texts := make([]string, masks)
 	for i := range texts {
 		texts[i] = maskText(randomPrefixes(r, entries))
 	}
-	held := make([]*Mask, masks)
+	return texts
+}
+
+// heapPerEntry parses texts, masks of the given entries each, and returns
+// the growth of the live heap per entry while they are all held, texts
+// excluded.
+func heapPerEntry(tb testing.TB, texts []string, entries int) float64 {
+	tb.Helper()
+	held := make([]*Mask, len(texts))
 	before := liveHeap()
 	for i, text := range texts {
 		m, err := Parse(text)
@@ -174,8 +181,7 @@ func heapPerEntry(tb testing.TB, masks, entries int) float64 {
 			tb.Fatalf("mask holds %d entries, want %d", m.Len(), entries)
 		}
 	}
-	runtime.KeepAlive(texts)
-	return float64(after-before) / float64(masks*entries)
+	return float64(after-before) / float64(len(texts)*entries)
 }
 
 func liveHeap() uint64 {
@@ -191,10 +197,11 @@ func liveHeap() uint64 {
 func BenchmarkMaskMemory(b *testing.B) {
 	for _, shape := range memoryShapes {
 		name := fmt.Sprintf("masks=%d/entries=%d", shape.masks, shape.entries)
+		texts := memoryTexts(shape.masks, shape.entries)
 		b.Run(name, func(b *testing.B) {
 			var perEntry float64
 			for b.Loop() {
-				perEntry = heapPerEntry(b, shape.masks, shape.entries)
+				perEntry = heapPerEntry(b, texts, shape.entries)
 			}
 			b.ReportMetric(perEntry, "B/entry")
 		})

@@ -57,7 +57,8 @@ func Parse(text string) (*Mask, error) {
 	ps.run(text)
 	kept, merged := canonical(ps.recs)
 	if ps.count > MaxPrefixes {
-		ps.add(tooManyPrefixes(ps.count))
+		// A problem of the whole mask is listed whatever the count of others.
+		ps.problems = append(ps.problems, tooManyPrefixes(ps.count))
 	} else {
 		ps.checkAllowsAll(kept)
 	}

@@ -86,20 +86,13 @@ func (ps *parser) entry(item string) {
 	}
 }
 
+// refuse records a refused entry; past maxProblems it is only counted.
 func (ps *parser) refuse(item string, f *fault) {
 	if len(ps.problems) >= maxProblems {
 		ps.omitted++
 		return
 	}
-	ps.add(f.problem(item))
-}
-
-func (ps *parser) add(p Problem) {
-	if len(ps.problems) < maxProblems {
-		ps.problems = append(ps.problems, p)
-		return
-	}
-	ps.omitted++
+	ps.problems = append(ps.problems, f.problem(item))
 }
 
 // checkLabel refuses an entry with a label but no address, and labels that
@@ -115,8 +108,8 @@ func checkLabel(addr, label string) *fault {
 		return newFault(KindNotAddress, "has a label longer than %d characters; shorten it.",
 			MaxLabelRunes)
 	case strings.ContainsFunc(label, isControl):
-		return newFault(KindNotAddress, "has a label with a tab or another control "+
-			"character in it; remove it.")
+		return newFault(KindNotAddress, "has a label with a tab, a line break or another "+
+			"control or formatting character in it; remove it.")
 	}
 	return nil
 }

@@ -312,6 +312,19 @@ func TestParseLimits(t *testing.T) {
 	}
 }
 
+func TestParseErrorListsTooManyPastTheCap(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(strings.Repeat("bad;", 1200))
+	for i := range MaxPrefixes + 1 {
+		fmt.Fprintf(&b, "10.0.%d.%d;", i>>8, i&0xff)
+	}
+	pe := mustRefuse(t, b.String())
+	last := pe.Problems[len(pe.Problems)-1]
+	if last.Kind != KindTooMany || pe.Omitted != 200 {
+		t.Errorf("last problem %q, omitted %d; want too-many and 200", last.Kind, pe.Omitted)
+	}
+}
+
 func TestParseErrorListsAtMost1000(t *testing.T) {
 	pe := mustRefuse(t, strings.Repeat("bad;", 1500))
 	if len(pe.Problems) != maxProblems || pe.Omitted != 500 {

@@ -68,10 +68,12 @@ func (t *Table) Len() int {
 	return t.bt.Size()
 }
 
-// Lookup returns the most specific entry that holds a, and whether there
-// is one. IPv4-mapped IPv6 addresses are looked up as IPv4, so an IPv6
-// entry such as ::/80 never matches them, and zones are ignored. An empty table matches nothing: callers check Mask.Empty first,
-// since an empty mask restricts nothing.
+// Lookup returns the entry that holds a, and whether there is one; entries
+// never overlap, so it is also the most specific. IPv4-mapped IPv6
+// addresses are looked up as IPv4, so that an IPv6 entry such as ::/80
+// never matches them, and zones are ignored. An empty table matches
+// nothing: callers check Mask.Empty first, since an empty mask restricts
+// nothing.
 func (t *Table) Lookup(a netip.Addr) (Entry, bool) {
 	if t == nil || t.bt == nil {
 		return Entry{}, false

@@ -199,7 +199,7 @@ func TestMemoryPerEntry(t *testing.T) {
 		t.Skip("parses a million entries")
 	}
 	for _, shape := range memoryShapes {
-		perEntry := heapPerEntry(t, shape.masks, shape.entries)
+		perEntry := heapPerEntry(t, memoryTexts(shape.masks, shape.entries), shape.entries)
 		t.Logf("%d masks of %d entries: %.1f B/entry", shape.masks, shape.entries, perEntry)
 		if perEntry > 100 {
 			t.Errorf("%d masks of %d entries hold %.1f B/entry, goal 100", shape.masks,
