@@ -201,7 +201,7 @@ func TestParseRefused(t *testing.T) {
 			kinds(KindNotAddress), entries("1.2.3.4 #" + strings.Repeat("x", MaxLabelRunes+1)),
 			"shorten"},
 		{"tab in a label", "1.2.3.4 #a\tb", kinds(KindNotAddress), entries("1.2.3.4 #a\tb"),
-			"control character"},
+			"control or formatting character"},
 		{"direction override in a label", "1.2.3.4 #a\u202eb", kinds(KindNotAddress),
 			entries("1.2.3.4 #a\u202eb"), "“1.2.3.4 #a\ufffdb” has a label with a tab"},
 		{"broken text in a label", "1.2.3.4 #a\xffb", kinds(KindNotAddress),
