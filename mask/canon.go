@@ -31,6 +31,7 @@ type mergeNote struct {
 	p, into netip.Prefix
 }
 
+// add records that p was merged into the entry into.
 func (m *merged) add(p, into netip.Prefix) {
 	if p == into {
 		m.dups++

@@ -52,8 +52,10 @@ func isPrivate(p netip.Prefix) bool {
 
 // Notes returns the notes to show after saving m: entries merged away as
 // duplicates or as inside another entry, entries in private space, a mask
-// of a single entry, and, unless caller is the zero Addr, a mask of only
-// the other address family than the caller's. Ten notes of a kind at
+// whose entries all come from one entry typed (one address, block or
+// range; duplicates of it and entries inside it aside), and, unless caller
+// is the zero Addr, a mask of only the other address family than the
+// caller's. Ten notes of a kind at
 // most are listed, then one note counts the rest. The empty mask has no
 // notes.
 func (m *Mask) Notes(caller netip.Addr) []Note {
