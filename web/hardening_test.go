@@ -125,6 +125,11 @@ func (b *browser) logOn(name, pw string) {
 	}
 }
 
+// plant hands the browser a cookie, as an attacker who set it would.
+func (b *browser) plant(name, value string) {
+	b.jar.SetCookies(b.base(), []*http.Cookie{{Name: name, Value: value, Path: "/"}})
+}
+
 func (b *browser) cookie(name string) *http.Cookie {
 	for _, ck := range b.jar.Cookies(b.base()) {
 		if ck.Name == name {
@@ -308,8 +313,9 @@ func TestCSRFOnEveryStateChangingRoute(t *testing.T) {
 	env.AddAccount(t, ownerName, ownerPw)
 	env.AddStaff(t, staffName, staffPw)
 	posts := routePaths(env, http.MethodPost)
-	for _, p := range []string{"/login", "/logout", "/security/logon-mask", "/security/session-duration",
-		"/security/sessions/end-others", "/security/password", "/security/recovery-contact"} {
+	for _, p := range []string{"/login", "/logout", "/security/logon-mask",
+		"/security/session-duration", "/security/sessions/end-others", "/security/password",
+		"/security/recovery-contact"} {
 		if !hasPath(posts, p) {
 			t.Fatalf("POST %s is not among the routes %v", p, posts)
 		}
@@ -384,7 +390,8 @@ func TestGETChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A pending notice is state a careless GET could clear.
-	if _, err := env.Store.ClearMask(ctx, acct.ID, by, "Support cleared your logon mask."); err != nil {
+	const notice = "Support cleared your logon mask."
+	if _, err := env.Store.ClearMask(ctx, acct.ID, by, notice); err != nil {
 		t.Fatal(err)
 	}
 	b := signedIn(t, env, "203.0.113.5")
@@ -529,9 +536,10 @@ type tlsMode struct {
 var tlsModes = []tlsMode{
 	{name: "plain", peer: "203.0.113.5"},
 	{name: "direct TLS", peer: "203.0.113.5", direct: true, want: true},
-	{name: "trusted proxy https", trusted: "127.0.0.1/32", peer: "127.0.0.1", proto: "https", want: true},
-	{name: "trusted proxy HTTPS list", trusted: "127.0.0.1/32", peer: "127.0.0.1", proto: "http, HTTPS",
+	{name: "trusted proxy https", trusted: "127.0.0.1/32", peer: "127.0.0.1", proto: "https",
 		want: true},
+	{name: "trusted proxy HTTPS list", trusted: "127.0.0.1/32", peer: "127.0.0.1",
+		proto: "http, HTTPS", want: true},
 	{name: "trusted proxy http", trusted: "127.0.0.1/32", peer: "127.0.0.1", proto: "http"},
 	{name: "untrusted peer says https", peer: "203.0.113.5", proto: "https"},
 	{name: "untrusted loopback says https", trusted: "10.0.0.0/8", peer: "127.0.0.1", proto: "https"},
@@ -589,7 +597,9 @@ func TestTLSListener(t *testing.T) {
 	defer ts.Close()
 	client := ts.Client()
 	client.Jar, _ = cookiejar.New(nil)
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	client.CheckRedirect = func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}
 	resp, err := client.Get(ts.URL + "/login")
 	if err != nil {
 		t.Fatal(err)
@@ -623,13 +633,13 @@ func TestSessionFixation(t *testing.T) {
 	// A token planted before logon is never the one after, and opens nothing.
 	victim := newBrowser(t, env, "203.0.113.5")
 	planted := "attacker-chosen-token-value-0000000000000"
-	victim.jar.SetCookies(victim.base(), []*http.Cookie{{Name: "lg_session", Value: planted, Path: "/"}})
+	victim.plant("lg_session", planted)
 	victim.logOn(ownerName, ownerPw)
 	if got := victim.cookie("lg_session"); got == nil || got.Value == planted {
 		t.Fatalf("session token after logon = %v, want a new one", got)
 	}
 	attacker := newBrowser(t, env, "198.51.100.7")
-	attacker.jar.SetCookies(attacker.base(), []*http.Cookie{{Name: "lg_session", Value: planted, Path: "/"}})
+	attacker.plant("lg_session", planted)
 	if r := attacker.get("/security"); r.StatusCode != http.StatusSeeOther {
 		t.Errorf("planted token after the victim's logon: status %d, want 303", r.StatusCode)
 	}
@@ -642,7 +652,7 @@ func TestSessionFixation(t *testing.T) {
 	if after == before {
 		t.Fatal("a second logon kept the session token")
 	}
-	attacker.jar.SetCookies(attacker.base(), []*http.Cookie{{Name: "lg_session", Value: before, Path: "/"}})
+	attacker.plant("lg_session", before)
 	if r := attacker.get("/security"); r.StatusCode != http.StatusSeeOther {
 		t.Errorf("token from before the second logon: status %d, want 303", r.StatusCode)
 	}
@@ -680,7 +690,8 @@ func TestLogonRateLimitPerAccount(t *testing.T) {
 		}
 	}
 	// The eleventh, from yet another source and with the right password.
-	want429(t, "right password after 10 failures", logonFrom(t, env, "203.0.113.50", ownerName, ownerPw))
+	r := logonFrom(t, env, "203.0.113.50", ownerName, ownerPw)
+	want429(t, "right password after 10 failures", r)
 	// An unknown name has its own count, so it still gets 401.
 	if r := logonFrom(t, env, "203.0.113.51", "nobody", "x"); r.StatusCode != http.StatusUnauthorized {
 		t.Errorf("unknown account from a fresh source: status %d, want 401", r.StatusCode)
@@ -693,7 +704,7 @@ func TestLogonRateLimitPerAccount(t *testing.T) {
 	}
 	// The window refills: after 15 minutes the owner logs on again.
 	env.Clock.Advance(15 * time.Minute)
-	if r := logonFrom(t, env, "203.0.113.52", ownerName, ownerPw); r.StatusCode != http.StatusSeeOther {
+	if r = logonFrom(t, env, "203.0.113.52", ownerName, ownerPw); r.StatusCode != http.StatusSeeOther {
 		t.Errorf("after the window: status %d, want 303", r.StatusCode)
 	}
 }
@@ -792,7 +803,8 @@ func realCostEnv(t *testing.T, opts webtest.Options) (*webtest.Env, store.Accoun
 
 // timedLogon posts one logon from peer and returns the response and how
 // long the server took to answer it.
-func timedLogon(t testing.TB, env *webtest.Env, peer, name, pw string) (*webtest.Response, time.Duration) {
+func timedLogon(t testing.TB, env *webtest.Env, peer, name, pw string) (*webtest.Response,
+	time.Duration) {
 	t.Helper()
 	b := newBrowser(t, env, peer)
 	b.get("/login")
