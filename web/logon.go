@@ -125,29 +125,14 @@ func (s *Server) logOn(c echo.Context, a logonAttempt) (logonResult, error) {
 	return s.checkPassword(c, a, acct, entry, ev)
 }
 
-// checkPassword verifies the password (a dummy hash for an unknown
-// account, so both take as long) and opens the session on success.
+// checkPassword verifies the password and opens the session on success.
 func (s *Server) checkPassword(c echo.Context, a logonAttempt, acct store.Account, entry mask.Entry,
 	ev store.LogonEvent) (logonResult, error) {
-	hash := acct.PasswordHash
-	if acct.ID == 0 || !validName(a.name) {
-		hash = s.dummyHash
-	}
-	if wait, ok := s.beginGuess(a); !ok {
-		s.recordLogon(c.Request().Context(), ev, store.OutcomeRateLimited)
-		return logonResult{status: http.StatusTooManyRequests, retryAfter: wait}, nil
-	}
-	ok, err := s.verify(c.Request().Context(), a.password, hash)
-	s.endGuess(a, err == nil && (!ok || acct.ID == 0))
-	if errors.Is(err, errBusy) {
-		return logonResult{status: http.StatusServiceUnavailable, retryAfter: 2}, nil
-	}
-	if err != nil {
-		return logonResult{}, err
-	}
-	if !ok || acct.ID == 0 {
-		s.recordLogon(c.Request().Context(), ev, store.OutcomeWrongPassword)
-		return logonResult{status: http.StatusUnauthorized}, nil
+	known := acct.ID != 0 && validName(a.name)
+	res, ok, err := s.verifyLogon(c.Request().Context(), a, acct.PasswordHash, known, ev,
+		limitKey{s.logons.account, a.name}, limitKey{s.logons.source, a.src.Key()})
+	if !ok {
+		return res, err
 	}
 	if err := s.startOwnerSession(c, acct, a.src); err != nil {
 		return logonResult{}, err
@@ -176,6 +161,36 @@ func (s *Server) startOwnerSession(c echo.Context, acct store.Account, src clien
 	return nil
 }
 
+// verifyLogon checks a logon's password against hash, or against the dummy
+// hash when the name is not known, so both take as long. It holds room in
+// each of failures while it waits and checks (429 when one has none left)
+// and counts a failure there. ok is true only for a known name with the
+// right password; otherwise res is the answer: 429, 503 when every
+// password-check slot stayed busy, or 401, recorded as ev.
+func (s *Server) verifyLogon(ctx context.Context, a logonAttempt, hash string, known bool,
+	ev store.LogonEvent, failures ...limitKey) (res logonResult, ok bool, err error) {
+	if !known {
+		hash = s.dummyHash
+	}
+	if wait, ok := s.beginGuess(a.src, failures...); !ok {
+		s.recordLogon(ctx, ev, store.OutcomeRateLimited)
+		return logonResult{status: http.StatusTooManyRequests, retryAfter: wait}, false, nil
+	}
+	ok, err = s.verify(ctx, a.password, hash)
+	s.endGuess(a.src, err == nil && !(ok && known), failures...)
+	if errors.Is(err, errBusy) {
+		return logonResult{status: http.StatusServiceUnavailable, retryAfter: 2}, false, nil
+	}
+	if err != nil {
+		return logonResult{}, false, err
+	}
+	if ok && known {
+		return logonResult{}, true, nil
+	}
+	s.recordLogon(ctx, ev, store.OutcomeWrongPassword)
+	return logonResult{status: http.StatusUnauthorized}, false, nil
+}
+
 // errBusy means every password-check slot stayed taken for HashWait.
 var errBusy = errors.New("web: password checks busy")
 
@@ -198,47 +213,60 @@ func (s *Server) verify(ctx context.Context, pw, hash string) (bool, error) {
 // checkLogonLimits applies the failure limits per account name and per
 // source address, and the mask-refusal limit per source address.
 func (s *Server) checkLogonLimits(a logonAttempt, now time.Time) (int, bool) {
-	if s.exempt(a.src) {
+	return s.checkLimits(a.src, now, limitKey{s.logons.source, a.src.Key()},
+		limitKey{s.logons.blocked, a.src.Key()}, limitKey{s.logons.account, a.name})
+}
+
+// limitKey is one limiter and the key a request counts against it.
+type limitKey struct {
+	l   *throttle.Limiter
+	key string
+}
+
+// checkLimits reports whether src may try again under every limit; when
+// not, it returns the Retry-After seconds of the first one used up. It uses
+// up nothing, and exempt sources always pass.
+func (s *Server) checkLimits(src clientip.Source, now time.Time, keys ...limitKey) (int, bool) {
+	if s.exempt(src) {
 		return 0, true
 	}
-	for _, check := range []struct {
-		l   *throttle.Limiter
-		key string
-	}{{s.logons.source, a.src.Key()}, {s.logons.blocked, a.src.Key()}, {s.logons.account, a.name}} {
-		if wait, ok := check.l.Check(check.key, now); !ok {
+	for _, k := range keys {
+		if wait, ok := k.l.Check(k.key, now); !ok {
 			return throttle.RetryAfterSeconds(wait), false
 		}
 	}
 	return 0, true
 }
 
-// beginGuess holds room for one password check in the account's and the
-// source's failure limits, so that concurrent guesses, each waiting for a
-// hash slot, cannot all pass a limit checked before any of them failed.
-func (s *Server) beginGuess(a logonAttempt) (int, bool) {
-	if s.exempt(a.src) {
+// beginGuess holds room for one password check in each of failures, so
+// that concurrent guesses, each waiting for a hash slot, cannot all pass a
+// limit checked before any of them failed. It holds nothing when one limit
+// has no room left.
+func (s *Server) beginGuess(src clientip.Source, failures ...limitKey) (int, bool) {
+	if s.exempt(src) {
 		return 0, true
 	}
 	now := s.now()
-	wait, ok := s.logons.account.Begin(a.name, now)
-	if !ok {
-		return throttle.RetryAfterSeconds(wait), false
-	}
-	if wait, ok = s.logons.source.Begin(a.src.Key(), now); !ok {
-		s.logons.account.End(a.name, now, false)
-		return throttle.RetryAfterSeconds(wait), false
+	for i, k := range failures {
+		if wait, ok := k.l.Begin(k.key, now); !ok {
+			for _, held := range failures[:i] {
+				held.l.End(held.key, now, false)
+			}
+			return throttle.RetryAfterSeconds(wait), false
+		}
 	}
 	return 0, true
 }
 
 // endGuess ends what beginGuess held, counting a failure when failed.
-func (s *Server) endGuess(a logonAttempt, failed bool) {
-	if s.exempt(a.src) {
+func (s *Server) endGuess(src clientip.Source, failed bool, failures ...limitKey) {
+	if s.exempt(src) {
 		return
 	}
 	now := s.now()
-	s.logons.account.End(a.name, now, failed)
-	s.logons.source.End(a.src.Key(), now, failed)
+	for _, k := range failures {
+		k.l.End(k.key, now, failed)
+	}
 }
 
 func (s *Server) hitLimit(l *throttle.Limiter, src clientip.Source, key string, now time.Time) {
