@@ -79,6 +79,10 @@ type logonLimits struct {
 	account *throttle.Limiter // failures per account name
 	source  *throttle.Limiter // failures per source address
 	blocked *throttle.Limiter // mask refusals per source address
+	// Staff logons have limits of their own, so owners' failures never
+	// lock staff out and the reverse.
+	staff       *throttle.Limiter // staff logon failures per staff name
+	staffSource *throttle.Limiter // staff logon failures per source address
 }
 
 // New builds the server on st. Call Close to stop its background work.
@@ -136,10 +140,15 @@ func New(cfg Config, st *store.Store) (*Server, error) {
 			account: throttle.New(10, 15*time.Minute),
 			source:  throttle.New(10, 15*time.Minute),
 			blocked: throttle.New(60, 15*time.Minute),
+
+			staff:       throttle.New(10, 15*time.Minute),
+			staffSource: throttle.New(10, 15*time.Minute),
 		},
 	}
 	s.owners = s.newSessionManager(ownerCookie, 72*time.Hour, 0)
-	s.staff = s.newSessionManager(staffCookie, 8*time.Hour, 30*time.Minute)
+	// Staff idle time is kept on the server's clock (see requireStaff); scs
+	// would measure it with time.Now.
+	s.staff = s.newSessionManager(staffCookie, staffLifetime, 0)
 	s.passwordSeq = passwordSeq
 	s.metrics = newMetrics(st, s.events)
 	s.echo = s.routes()
