@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -365,5 +366,33 @@ func TestDemoPostsNeedCSRF(t *testing.T) {
 	}
 	if r.Doc.Find(".entries li").Length() != 2 {
 		t.Error("a refused reset changed the mask")
+	}
+}
+
+func TestDemoLogonRateLimitedLikeLogin(t *testing.T) {
+	env := startDemo(t, "")
+	c := env.Client(t)
+	c.Get("/demo")
+	// Wrong passwords from ten simulated addresses reach the per-account
+	// limit; the next try is refused at once, even with the right password.
+	for i := range 10 {
+		ip := "198.51.100." + strconv.Itoa(10+i)
+		form := url.Values{"account": {ownerName}, "password": {"wrong-password"}, "source_ip": {ip}}
+		if r := c.Post("/demo/login", form); r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("try %d: status %d, want 401", i+1, r.StatusCode)
+		}
+	}
+	// Queued events of one instant list oldest first, so let a second pass.
+	env.Clock.Advance(time.Second)
+	form := url.Values{"account": {ownerName}, "password": {ownerPw}, "source_ip": {"42.120.66.7"}}
+	r := c.Post("/demo/login", form)
+	if r.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("after ten failures: status %d, want 429", r.StatusCode)
+	}
+	if secs, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || secs <= 0 {
+		t.Errorf("Retry-After %q, want a positive number of seconds", r.Header.Get("Retry-After"))
+	}
+	if got := r.Attr("#events tbody tr", "data-outcome"); len(got) == 0 || got[0] != "rate_limited" {
+		t.Errorf("newest event outcomes %v, want rate_limited first", got)
 	}
 }
