@@ -407,7 +407,7 @@ func RecoveryFiledPage(v RecoveryFiledView) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<section class=\"card narrow\"><h1>Recovery request received</h1><p class=\"result saved\" role=\"status\">Your ticket reference is <code data-ref=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<section class=\"card narrow\"><h1>Recovery request received</h1><p class=\"result saved\" data-result=\"saved\" role=\"status\">Your ticket reference is <code data-ref=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

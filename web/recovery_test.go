@@ -49,6 +49,9 @@ func filedRef(t *testing.T, r *webtest.Response) string {
 	if r.StatusCode != http.StatusCreated {
 		t.Fatalf("filing: status %d, want 201\n%s", r.StatusCode, r.Body)
 	}
+	if !hasResult(r, "saved") {
+		t.Error("the 201 page has no saved result marker")
+	}
 	links := r.Attr("a[data-status-link]", "href")
 	if len(links) != 1 {
 		t.Fatalf("status links on the 201 page: %v, want one", links)

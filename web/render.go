@@ -23,10 +23,13 @@ func render(c echo.Context, status int, page templ.Component) error {
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
-// page fills the parts of views.Page every page needs.
+// page fills the parts of views.Page every page needs. Behind requireStaff
+// it names the staff member, so every page staff see, error pages
+// included, has the logout form with its CSRF token.
 func (s *Server) page(c echo.Context, title string) views.Page {
 	token, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
-	return views.Page{Title: title, CSRF: token, Stylesheet: static.StylesheetPath, Demo: s.cfg.Demo}
+	return views.Page{Title: title, CSRF: token, Stylesheet: static.StylesheetPath, Demo: s.cfg.Demo,
+		Staff: staffMember(c).Name}
 }
 
 // serveStylesheet serves the embedded stylesheet under its hashed name.

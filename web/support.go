@@ -162,11 +162,3 @@ func staffMember(c echo.Context) store.StaffMember {
 	m, _ := c.Get(staffKey).(store.StaffMember)
 	return m
 }
-
-// staffPage is views.Page for a signed-in staff member; its layout carries
-// the logout form with the CSRF token.
-func (s *Server) staffPage(c echo.Context, title string) views.Page {
-	p := s.page(c, title)
-	p.Staff = staffMember(c).Name
-	return p
-}

@@ -269,8 +269,12 @@ func TestTicketQueueOrderOverdueAndFilter(t *testing.T) {
 	if r.StatusCode != http.StatusUnprocessableEntity {
 		t.Errorf("unknown state filter: status %d, want 422", r.StatusCode)
 	}
-	if r := staff.Get("/support/tickets/999"); r.StatusCode != http.StatusNotFound {
+	r = staff.Get("/support/tickets/999")
+	if r.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown ticket: status %d, want 404", r.StatusCode)
+	}
+	if r.Doc.Find(`form[action="/support/logout"] input[name="_csrf"]`).Length() != 1 {
+		t.Error("the 404 page a signed-in staff member sees has no logout form with _csrf")
 	}
 	if !strings.Contains(staff.Get(first).Doc.Find("dd [data-overdue]").Text(), "overdue") {
 		t.Error("ticket page does not mark the overdue ticket")

@@ -32,7 +32,7 @@ func (s *Server) handleTicketList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.TicketQueueView{Page: s.staffPage(c, "Recovery tickets"), State: string(state),
+	v := views.TicketQueueView{Page: s.page(c, "Recovery tickets"), State: string(state),
 		Limit: queueLimit}
 	for _, st := range recovery.States {
 		v.States = append(v.States, string(st))
@@ -96,7 +96,7 @@ func (s *Server) handleTicketShow(c echo.Context) error {
 func (s *Server) renderTicket(c echo.Context, status int, t store.Ticket,
 	v views.TicketView) error {
 	ctx := c.Request().Context()
-	v.Page = s.staffPage(c, "Recovery ticket")
+	v.Page = s.page(c, "Recovery ticket")
 	v.TicketRowView = s.ticketRow(t)
 	v.Contact, v.Reason, v.Source = t.Contact, t.Reason, t.Source
 	v.History = s.ticketHistory(t)
