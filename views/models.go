@@ -32,7 +32,7 @@ type LoginView struct {
 	NameLabel    string
 	Name         string // kept input
 	Message      string // one message for a refused logon
-	Result       string // "", "blocked"
+	Result       string // "", "blocked", "invalid"
 	Source       string // the source address shown on a blocked logon
 	DemoAccounts bool   // show the demo credentials (demo mode only)
 	ShowRecovery bool

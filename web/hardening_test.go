@@ -903,3 +903,177 @@ func TestUnknownAccountTakesAsLongAsWrongPassword(t *testing.T) {
 		t.Errorf("ratio %.3f is outside 1/1.2 .. 1.2", ratio)
 	}
 }
+
+func isMaskPath(p string) bool { return strings.HasPrefix(p, "/security/logon-mask") }
+
+func TestBodyLimits(t *testing.T) {
+	env := webtest.Start(t, webtest.Options{Demo: true})
+	env.AddAccount(t, ownerName, ownerPw)
+	env.AddStaff(t, staffName, staffPw)
+	b := signedIn(t, env, "203.0.113.5")
+	b.get("/security")
+	settle()
+	before := dbState(t, env)
+	big := stateForm()
+	big.Set("_csrf", b.csrf)
+	big.Set("padding", strings.Repeat("x", 65<<10))
+	n := 0
+	for _, path := range routePaths(env, http.MethodPost) {
+		if isMaskPath(path) {
+			continue
+		}
+		n++
+		r := b.postBody(path, strings.NewReader(big.Encode()))
+		if r.StatusCode != http.StatusRequestEntityTooLarge ||
+			!strings.Contains(r.Doc.Find("h1").Text(), "too large") {
+			t.Errorf("POST %s with 65 KiB: status %d %q, want 413 Request too large", path,
+				r.StatusCode, r.Doc.Find("h1").Text())
+		}
+	}
+	settle()
+	diffState(t, "oversized POSTs", before, dbState(t, env))
+	if n < 6 {
+		t.Fatalf("only %d routes checked", n)
+	}
+}
+
+// bigMask is a mask text of about size bytes, of distinct valid entries.
+func bigMask(size int) string {
+	var sb strings.Builder
+	for i := 0; sb.Len() < size; i++ {
+		fmt.Fprintf(&sb, "10.%d.%d.%d;", i>>16&255, i>>8&255, i&255)
+	}
+	return sb.String()
+}
+
+func TestMaskRoutesTakeLargeBodies(t *testing.T) {
+	env := webtest.Start(t, webtest.Options{})
+	env.AddAccount(t, ownerName, ownerPw)
+	b := newBrowser(t, env, "10.0.0.1")
+	b.logOn(ownerName, ownerPw)
+	for _, tt := range []struct {
+		name       string
+		path       string
+		field      string
+		size       int
+		wantStatus int
+		wantError  string
+	}{
+		{"600 KiB mask", "/security/logon-mask", "mask", 600 << 10, 422, "too-many"},
+		{"2 MiB mask", "/security/logon-mask", "mask", 2 << 20, 422, "too-many"},
+		{"600 KiB draft", "/security/logon-mask/check", "mask", 600 << 10, 422, "too-many"},
+		{"5 MiB mask", "/security/logon-mask", "mask", 5 << 20, 413, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b.get("/security/logon-mask")
+			r := b.post(tt.path, url.Values{tt.field: {bigMask(tt.size)}, "ip": {"10.0.0.1"}})
+			if r.StatusCode != tt.wantStatus {
+				t.Fatalf("status %d, want %d", r.StatusCode, tt.wantStatus)
+			}
+			if tt.wantError == "" {
+				return
+			}
+			if got := r.Attr("[data-error]", "data-error"); !cmp.Equal(got, []string{tt.wantError}) {
+				t.Errorf("data-error = %v, want [%s]", got, tt.wantError)
+			}
+		})
+	}
+	if r := b.get("/security"); len(r.Attr("[data-entry]", "data-entry")) != 0 {
+		t.Error("a refused mask was saved")
+	}
+}
+
+func TestChunkedBodyCapped(t *testing.T) {
+	env := webtest.Start(t, webtest.Options{})
+	env.AddAccount(t, ownerName, ownerPw)
+	c := env.Client(t)
+	c.LogOn(ownerName, ownerPw)
+	page := c.Get("/security/session-duration")
+	tok, _ := page.Doc.Find(`input[name="_csrf"]`).Attr("value")
+	form := url.Values{"_csrf": {tok}, "hours": {"5"}, "padding": {strings.Repeat("x", 100<<10)}}
+	// A reader without a length makes the client send the body chunked.
+	body := io.MultiReader(strings.NewReader(form.Encode()))
+	req, err := http.NewRequest(http.MethodPost, env.URL+"/security/session-duration", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("chunked 100 KiB: status %d, want 413", resp.StatusCode)
+	}
+	if got := c.Get("/security").Attr("[data-hours]", "data-hours"); !cmp.Equal(got, []string{"48"}) {
+		t.Errorf("duration after the refused POST: %v, want [48]", got)
+	}
+	r := c.Post("/security/session-duration", url.Values{"hours": {"5"}, "x": {"%zz"}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("well-formed POST: status %d, want 303", r.StatusCode)
+	}
+	req, _ = http.NewRequest(http.MethodPost, env.URL+"/security/session-duration",
+		strings.NewReader("_csrf="+tok+"&hours=7&bad=%zz"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if resp, err = c.HTTP.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("malformed form: status %d, want 400", resp.StatusCode)
+	}
+}
+
+func TestLogonFieldsRefusedClearly(t *testing.T) {
+	env := webtest.Start(t, webtest.Options{})
+	env.AddAccount(t, ownerName, ownerPw)
+	for _, tt := range []struct {
+		name     string
+		giveName string
+		givePw   string
+		wantWord string // a word the message must hold
+	}{
+		{"name of 65 characters", strings.Repeat("a", 65), ownerPw, "64 characters"},
+		{"NUL in the name", "de\x00mo", ownerPw, "control characters"},
+		{"line feed in the name", "demo\n", ownerPw, "control characters"},
+		{"escape in the name", "\x1b[31mdemo", ownerPw, "control characters"},
+		{"DEL in the name", "de\x7fmo", ownerPw, "control characters"},
+		{"blank before the name", " demo", ownerPw, "blanks"},
+		{"password of 257 characters", ownerName, strings.Repeat("p", 257), "256 characters"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := logonFrom(t, env, "203.0.113.5", tt.giveName, tt.givePw)
+			if r.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422", r.StatusCode)
+			}
+			msg := r.Doc.Find(`[data-result="invalid"]`).Text()
+			if !strings.Contains(msg, tt.wantWord) {
+				t.Errorf("message %q does not say %q", msg, tt.wantWord)
+			}
+		})
+	}
+	// None of them counted against the source or tested a password.
+	for range 5 {
+		logonFrom(t, env, "203.0.113.5", strings.Repeat("a", 65), "x")
+	}
+	if r := logonFrom(t, env, "203.0.113.5", ownerName, ownerPw); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("right logon after the refusals: status %d, want 303", r.StatusCode)
+	}
+}
+
+func TestContactFieldRefusedClearly(t *testing.T) {
+	env := webtest.Start(t, webtest.Options{})
+	env.AddAccount(t, ownerName, ownerPw)
+	b := newBrowser(t, env, "203.0.113.5")
+	b.logOn(ownerName, ownerPw)
+	for _, give := range []string{strings.Repeat("a", 250) + "@example.com",
+		"owner@example.com\r\nBcc: x@y", "+49 30\x00 1234567"} {
+		b.get("/security/recovery-contact")
+		r := b.post("/security/recovery-contact", url.Values{"contact": {give}})
+		msg := r.Doc.Find(`[data-result="invalid"]`).Text()
+		if r.StatusCode != http.StatusUnprocessableEntity || msg == "" {
+			t.Errorf("contact %q: status %d, want 422 with a message", give, r.StatusCode)
+		}
+	}
+}

@@ -33,8 +33,9 @@ type logonAttempt struct {
 
 // logonResult is what a logon attempt came to.
 type logonResult struct {
-	status     int // 303, 401, 403, 429 or 503
-	retryAfter int // seconds, for 429 and 503
+	status     int    // 303, 401, 403, 422, 429 or 503
+	retryAfter int    // seconds, for 429 and 503
+	problem    string // for 422: what is wrong with the input
 	entry      mask.Entry
 	account    store.Account
 }
@@ -75,6 +76,8 @@ func (s *Server) answerLogon(c echo.Context, a logonAttempt, res logonResult, ne
 		v.Result, v.Source = "blocked", a.src.String()
 	case http.StatusUnauthorized:
 		v.Message = msgBadLogon
+	case http.StatusUnprocessableEntity:
+		v.Result, v.Message = "invalid", res.problem
 	case http.StatusTooManyRequests:
 		v.Message = "Too many failed logons. Wait a few minutes and try again."
 	case http.StatusServiceUnavailable:
@@ -89,6 +92,10 @@ func (s *Server) answerLogon(c echo.Context, a logonAttempt, res logonResult, ne
 // logOn runs the contract's logon steps: rate limits, then the mask, and
 // only then the password. A logon refused by the mask computes no hash.
 func (s *Server) logOn(c echo.Context, a logonAttempt) (logonResult, error) {
+	if problem := logonInputProblem(a); problem != "" {
+		// No account could match: nothing is looked up, hashed or counted.
+		return logonResult{status: http.StatusUnprocessableEntity, problem: problem}, nil
+	}
 	ctx := c.Request().Context()
 	now := s.now()
 	ev := store.LogonEvent{At: now, Kind: store.KindOwner, AccountName: a.name, Source: a.src.String()}
@@ -312,6 +319,20 @@ func (s *Server) requireOwner(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// logonInputProblem says what makes a logon's fields impossible for any
+// account, or "". An empty name is left to the usual refusal.
+func logonInputProblem(a logonAttempt) string {
+	switch {
+	case a.name != "" && !validName(a.name):
+		return "A name has 1 to 64 characters, with no control characters and no blanks at " +
+			"either end. Nothing was checked."
+	case utf8.RuneCountInString(a.password) > password.MaxLength:
+		return fmt.Sprintf("A password has at most %d characters. Nothing was checked.",
+			password.MaxLength)
+	}
+	return ""
 }
 
 // maxNameLen bounds account and staff names.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -62,6 +63,7 @@ func (s *Server) middleware() []echo.MiddlewareFunc {
 			Limit: maskBodyLimit, Skipper: func(c echo.Context) bool { return !isMaskRoute(c) },
 		}),
 		stripFetchMetadata,
+		readForm,
 		s.csrf(),
 	}
 }
@@ -99,6 +101,27 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 }
 
 func isMaskRoute(c echo.Context) bool { return strings.HasPrefix(c.Path(), "/security/logon-mask") }
+
+// readForm parses a posted form before the CSRF check reads it. The check
+// reads the token through FormValue, which drops a parse error: a chunked
+// body past the cap would look like a missing token and get 403, where the
+// person should learn that the form was too large.
+func readForm(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Request().Method != http.MethodPost {
+			return next(c)
+		}
+		if err := c.Request().ParseForm(); err != nil {
+			var he *echo.HTTPError
+			if errors.As(err, &he) {
+				return he
+			}
+			return &pageError{status: http.StatusBadRequest, heading: "Bad request",
+				message: "The form could not be read. Reload the page and try again.", err: err}
+		}
+		return next(c)
+	}
+}
 
 // stripFetchMetadata removes Sec-Fetch-Site before echo's CSRF middleware
 // sees it. With that header echo lets a same-origin POST through without a
