@@ -15,22 +15,22 @@ import (
 )
 
 const (
-	owner   = "demo"
-	ownerPw = "demo-password"
-	example = "42.120.66.0/24;42.120.74.98"
+	ownerName = "demo"
+	ownerPw   = "demo-password"
+	example   = "42.120.66.0/24;42.120.74.98"
 )
 
 // ownerTab starts a console with the owner account and opens a tab on it.
 func ownerTab(t *testing.T, opts webtest.Options) *tab {
 	t.Helper()
 	tb := newTab(t, opts)
-	tb.env.AddAccount(t, owner, ownerPw)
+	tb.env.AddAccount(t, ownerName, ownerPw)
 	return tb
 }
 
 func TestLogOnShowsBothCards(t *testing.T) {
 	tb := ownerTab(t, webtest.Options{})
-	if s := tb.logOn(owner, ownerPw); s != http.StatusOK {
+	if s := tb.logOn(ownerName, ownerPw); s != http.StatusOK {
 		t.Fatalf("logon lands with status %d, want 200", s)
 	}
 	if p := tb.path(); p != "/security" {
@@ -56,7 +56,7 @@ func TestLogOnShowsBothCards(t *testing.T) {
 
 func TestMaskLockoutWarningThenRefused(t *testing.T) {
 	tb := ownerTab(t, webtest.Options{})
-	tb.logOn(owner, ownerPw)
+	tb.logOn(ownerName, ownerPw)
 	if s := tb.click(`a[href="/security/logon-mask"]`); s != http.StatusOK {
 		t.Fatalf("mask form: status %d", s)
 	}
@@ -91,7 +91,7 @@ func TestMaskLockoutWarningThenRefused(t *testing.T) {
 	if s := tb.click(`form[action="/logout"] button`); s != http.StatusOK || tb.path() != "/login" {
 		t.Fatalf("logout: status %d at %s", s, tb.path())
 	}
-	if s := tb.logOn(owner, ownerPw); s != http.StatusForbidden {
+	if s := tb.logOn(ownerName, ownerPw); s != http.StatusForbidden {
 		t.Fatalf("logon from outside the mask: status %d, want 403", s)
 	}
 	blocked := tb.doc().Find(`[data-result="blocked"]`)
@@ -108,7 +108,7 @@ func TestMaskLockoutWarningThenRefused(t *testing.T) {
 func saveMaskHTTP(t *testing.T, env *webtest.Env, mask string) {
 	t.Helper()
 	c := env.Client(t)
-	c.LogOn(owner, ownerPw)
+	c.LogOn(ownerName, ownerPw)
 	c.Get("/security/logon-mask")
 	r := c.Post("/security/logon-mask", url.Values{"mask": {mask}, "confirm_lockout": {"yes"}})
 	if r.StatusCode != http.StatusSeeOther {
@@ -158,7 +158,7 @@ func TestDemoPageBlockedAndAllowed(t *testing.T) {
 
 func TestSessionDurationSetsNextCookieExpiry(t *testing.T) {
 	tb := ownerTab(t, webtest.Options{})
-	tb.logOn(owner, ownerPw)
+	tb.logOn(ownerName, ownerPw)
 	first := tb.cookie("lg_session")
 	if first == nil {
 		t.Fatal("no lg_session cookie after logon")
@@ -187,7 +187,7 @@ func TestSessionDurationSetsNextCookieExpiry(t *testing.T) {
 	}
 
 	tb.click(`form[action="/logout"] button`)
-	tb.logOn(owner, ownerPw)
+	tb.logOn(ownerName, ownerPw)
 	next := tb.cookie("lg_session")
 	if next == nil || next.Value == first.Value {
 		t.Fatalf("no new lg_session cookie after the next logon: %v", next)
@@ -203,7 +203,7 @@ func TestSessionDurationSetsNextCookieExpiry(t *testing.T) {
 
 func TestBadMaskEntryShowsErrorNextToInput(t *testing.T) {
 	tb := ownerTab(t, webtest.Options{})
-	tb.logOn(owner, ownerPw)
+	tb.logOn(ownerName, ownerPw)
 	tb.open("/security/logon-mask")
 	give := "42.120.66.0/24;42.120.66.300;42.120.74.98/16"
 	tb.typeInto("#mask", give)

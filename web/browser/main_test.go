@@ -97,7 +97,14 @@ func newTab(t *testing.T, opts webtest.Options) *tab {
 	if browserCtx == nil {
 		t.Skip(noBrowser)
 	}
-	env := webtest.Start(t, opts)
+	return newTabOn(t, webtest.Start(t, opts), "tab")
+}
+
+// newTabOn opens another tab, with cookies of its own, on a running
+// console: a second person at another computer. name tells the tabs'
+// failure artifacts apart.
+func newTabOn(t *testing.T, env *webtest.Env, name string) *tab {
+	t.Helper()
 	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	messages := chromedp.Console(ctx) // also opens the tab, bound to ctx
@@ -114,7 +121,7 @@ func newTab(t *testing.T, opts webtest.Options) *tab {
 	}()
 	t.Cleanup(func() {
 		if t.Failed() {
-			tb.saveArtifacts("failure")
+			tb.saveArtifacts("failure-" + name)
 		}
 	})
 	return tb

@@ -16,7 +16,7 @@ import (
 // is wider than the window.
 func TestScreenshots(t *testing.T) {
 	tb := ownerTab(t, webtest.Options{Demo: true})
-	tb.logOn(owner, ownerPw)
+	tb.logOn(ownerName, ownerPw)
 	for _, width := range []int64{375, 1440} {
 		tb.step("viewport", chromedp.EmulateViewport(width, 900))
 		name := func(page string) string { return fmt.Sprintf("%s-%d", page, width) }
