@@ -235,13 +235,23 @@ func TestRestoreReplacesData(t *testing.T) {
 }
 
 func TestLockDatabaseIsExclusive(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "lg.db")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "lg.db")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	alias := filepath.Join(dir, "alias.db")
+	if err := os.Symlink(path, alias); err != nil {
+		t.Fatal(err)
+	}
 	first, err := LockDatabase(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LockDatabase(path); !errors.Is(err, ErrInUse) {
-		t.Fatalf("second lock: got %v, want ErrInUse", err)
+	for _, p := range []string{path, alias, filepath.Join(dir, ".", "lg.db")} {
+		if _, err := LockDatabase(p); !errors.Is(err, ErrInUse) {
+			t.Fatalf("second lock through %s: got %v, want ErrInUse", p, err)
+		}
 	}
 	if err := first.Release(); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 )
 
 // Lock is an exclusive hold on a database file: `serve` keeps one for as
@@ -12,12 +13,24 @@ import (
 // ends with the process, crash or not, so no stale lock needs cleaning up.
 type Lock struct{ f *os.File }
 
-// LockFile returns the lock file's path for the database at path.
-func LockFile(path string) string { return path + ".lock" }
+// LockFile returns the lock file's path for the database at path. Symbolic
+// links are resolved first, so two spellings of one database share a lock.
+func LockFile(path string) string {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		return real + ".lock"
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(path)); err == nil {
+		return filepath.Join(dir, filepath.Base(path)) + ".lock"
+	}
+	return path + ".lock"
+}
 
 // LockDatabase takes the lock on the database at path without waiting. It
 // returns ErrInUse when another holder has it.
 func LockDatabase(path string) (*Lock, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("store: create directory: %w", err)
+	}
 	f, err := os.OpenFile(LockFile(path), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("store: open lock file: %w", err)
