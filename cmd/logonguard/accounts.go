@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"os/user"
 	"strings"
 
@@ -14,22 +15,46 @@ import (
 	"github.com/logonguard/logonguard/store"
 )
 
-// openDB parses "-db FILE" and the remaining arguments of a subcommand.
-func (env cmdEnv) openDB(name string, args []string, nargs int) (*store.Store, []string, error) {
+// dbArgs parses "-db FILE" and checks that nargs arguments follow.
+func dbArgs(name string, args []string, nargs int) (string, []string, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	db := fs.String("db", "./data/logonguard.db", "SQLite file")
 	if err := fs.Parse(args); err != nil {
-		return nil, nil, fmt.Errorf("%w: %s: %w", errUsage, name, err)
+		return "", nil, fmt.Errorf("%w: %s: %w", errUsage, name, err)
 	}
 	if fs.NArg() != nargs {
-		return nil, nil, fmt.Errorf("%w: %s takes %d argument(s), got %d", errUsage, name, nargs, fs.NArg())
+		return "", nil, fmt.Errorf("%w: %s takes -db FILE and %d argument(s), got %d", errUsage, name,
+			nargs, fs.NArg())
 	}
-	st, err := store.Open(env.ctx, *db, nil)
+	return *db, fs.Args(), nil
+}
+
+// openDB parses "-db FILE" and the remaining arguments of a subcommand and
+// opens the database, creating it where it does not exist yet.
+func (env cmdEnv) openDB(name string, args []string, nargs int) (*store.Store, []string, error) {
+	db, rest, err := dbArgs(name, args, nargs)
 	if err != nil {
 		return nil, nil, err
 	}
-	return st, fs.Args(), nil
+	st, err := store.Open(env.ctx, db, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, rest, nil
+}
+
+// openExisting is openDB for commands that make no sense on a new, empty
+// database: a mistyped -db path gets an error, not a fresh file.
+func (env cmdEnv) openExisting(name string, args []string, nargs int) (*store.Store, []string, error) {
+	db, _, err := dbArgs(name, args, nargs)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := os.Stat(db); err != nil {
+		return nil, nil, fmt.Errorf("no database at %s (give its path with -db FILE)", db)
+	}
+	return env.openDB(name, args, nargs)
 }
 
 // operator names the operating-system user for the audit log.
@@ -71,8 +96,14 @@ func (env cmdEnv) account(args []string) error {
 	switch args[0] {
 	case "add":
 		return env.accountAdd(args[1:])
+	case "list":
+		return env.accountList(args[1:])
+	case "set-password":
+		return env.accountSetPassword(args[1:])
+	case "clear-mask":
+		return env.accountClearMask(args[1:])
 	}
-	return fmt.Errorf("%w: unknown account command %q", errUsage, args[0])
+	return fmt.Errorf("%w: unknown account command %q (add, list, set-password, clear-mask)", errUsage, args[0])
 }
 
 func (env cmdEnv) accountAdd(args []string) error {
@@ -109,8 +140,12 @@ func (env cmdEnv) staff(args []string) error {
 	switch args[0] {
 	case "add":
 		return env.staffAdd(args[1:])
+	case "list":
+		return env.staffList(args[1:])
+	case "remove":
+		return env.staffRemove(args[1:])
 	}
-	return fmt.Errorf("%w: unknown staff command %q", errUsage, args[0])
+	return fmt.Errorf("%w: unknown staff command %q (add, list, remove)", errUsage, args[0])
 }
 
 func (env cmdEnv) staffAdd(args []string) error {

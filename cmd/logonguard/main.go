@@ -40,6 +40,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return env.account(args[1:])
 	case "staff":
 		return env.staff(args[1:])
+	case "backup":
+		return env.backup(args[1:])
+	case "restore":
+		return env.restore(args[1:])
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionLine())
 		return nil

@@ -186,6 +186,11 @@ func (env cmdEnv) serve(args []string) error {
 		return nil
 	}
 	log := newLogger(cfg.LogFormat, env.stderr)
+	lock, err := lockForServe(cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	st, err := store.Open(env.ctx, cfg.DB, time.Now)
 	if err != nil {
 		return err
@@ -212,7 +217,11 @@ func (env cmdEnv) serve(args []string) error {
 		return err
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "db", cfg.DB, "demo", cfg.Demo, "tls", cfg.TLSCert != "")
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	ms, err := serveMetrics(cfg.MetricsAddr, srv, log, errc)
+	if err != nil {
+		return errors.Join(err, ln.Close())
+	}
 	go func() {
 		if cfg.TLSCert != "" {
 			errc <- hs.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
@@ -228,5 +237,5 @@ func (env cmdEnv) serve(args []string) error {
 	log.Info("stopping")
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	return hs.Shutdown(ctx)
+	return errors.Join(hs.Shutdown(ctx), ms.Shutdown(ctx))
 }
