@@ -206,7 +206,7 @@ func (s *Server) handleActivity(c echo.Context) error {
 		return err
 	}
 	first := activityQuery{kind: q.kind, outcome: q.outcome}
-	v := views.ActivityView{Page: s.ownerPage(c, "Activity", a), Zone: s.zoneName(),
+	v := views.ActivityView{Page: s.page(c, "Activity"), Zone: s.zoneName(),
 		Filters: activityFilters(first), CSV: withQuery("/security/activity.csv", first.values())}
 	for _, it := range items {
 		v.Entries = append(v.Entries, s.activityEntry(it))

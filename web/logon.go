@@ -312,14 +312,25 @@ func (s *Server) handleLogout(c echo.Context) error {
 }
 
 // requireOwner lets signed-in owners through and sends others to /login.
+// It notes the owner's name, so every page they see, error pages included,
+// has the logout form with its CSRF token.
 func (s *Server) requireOwner(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if s.ownerID(c) == 0 {
+		id := s.ownerID(c)
+		if id == 0 {
 			return c.Redirect(http.StatusSeeOther, "/login")
 		}
+		a, err := s.accounts.state(c.Request().Context(), id)
+		if err != nil {
+			return err
+		}
+		c.Set(ownerNameKey, a.settings.AccountName)
 		return next(c)
 	}
 }
+
+// ownerNameKey holds the signed-in owner's name on the echo context.
+const ownerNameKey = "owner_name"
 
 // logonInputProblem says what makes a logon's fields impossible for any
 // account, or "". An empty name is left to the usual refusal.

@@ -259,3 +259,19 @@ func TestRestartKeepsSettingsAndSessions(t *testing.T) {
 		t.Errorf("duration after restart = %v, want [7]", got)
 	}
 }
+
+// TestErrorPageCarriesLogoutForm: a signed-in owner's error pages carry the
+// logout form with its CSRF token, like every page they see.
+func TestErrorPageCarriesLogoutForm(t *testing.T) {
+	env := webtest.Start(t, webtest.Options{})
+	env.AddAccount(t, ownerName, ownerPw)
+	c := env.Client(t)
+	c.LogOn(ownerName, ownerPw)
+	r := c.Post("/security/session-duration", url.Values{"hours": {"5"}, "_csrf": {"wrong"}})
+	if r.StatusCode != http.StatusForbidden {
+		t.Fatalf("status %d, want 403", r.StatusCode)
+	}
+	if r.Doc.Find(`form[action="/logout"] input[name="_csrf"]`).Length() != 1 {
+		t.Error("error page of a signed-in owner has no logout form with _csrf")
+	}
+}

@@ -15,7 +15,7 @@ import (
 )
 
 func (s *Server) maskForm(c echo.Context, a *accountState) views.MaskFormView {
-	return views.MaskFormView{Page: s.ownerPage(c, "Edit logon mask", a), Text: a.mask.String(),
+	return views.MaskFormView{Page: s.page(c, "Edit logon mask"), Text: a.mask.String(),
 		Version: a.settings.Version, Caller: source(c).String()}
 }
 

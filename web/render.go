@@ -24,16 +24,43 @@ func render(c echo.Context, status int, page templ.Component) error {
 }
 
 // page fills the parts of views.Page every page needs. Behind requireStaff
-// it names the staff member, so every page staff see, error pages
+// or requireOwner it names the staff member or the owner, so every page staff see, error pages
 // included, has the logout form with its CSRF token.
 func (s *Server) page(c echo.Context, title string) views.Page {
 	token, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
+	owner := s.ownerName(c)
 	return views.Page{Title: title, CSRF: token, Stylesheet: static.StylesheetPath, Demo: s.cfg.Demo,
-		Staff: staffMember(c).Name}
+		Staff: staffMember(c).Name, Account: owner}
 }
 
 // serveStylesheet serves the embedded stylesheet under its hashed name.
 func serveStylesheet(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	return c.Blob(http.StatusOK, "text/css; charset=utf-8", static.CSS())
+}
+
+// ownerName returns the signed-in owner's name, or "". Pages behind
+// requireOwner have it noted; an error raised before that (a refused CSRF
+// token, an unknown path) reads the owner's session itself.
+func (s *Server) ownerName(c echo.Context) string {
+	if name, ok := c.Get(ownerNameKey).(string); ok {
+		return name
+	}
+	ck, err := c.Request().Cookie(ownerCookie)
+	if err != nil {
+		return ""
+	}
+	ctx, err := s.owners.Load(c.Request().Context(), ck.Value)
+	if err != nil {
+		return ""
+	}
+	id := s.ownerIn(ctx)
+	if id == 0 {
+		return ""
+	}
+	a, err := s.accounts.state(ctx, id)
+	if err != nil {
+		return ""
+	}
+	return a.settings.AccountName
 }

@@ -25,12 +25,7 @@ func (s *Server) owner(c echo.Context) (*accountState, error) {
 	return s.accounts.state(c.Request().Context(), s.ownerID(c))
 }
 
-// ownerPage is views.Page for a signed-in owner.
-func (s *Server) ownerPage(c echo.Context, title string, a *accountState) views.Page {
-	p := s.page(c, title)
-	p.Account = a.settings.AccountName
-	return p
-}
+
 
 func (s *Server) handleSecurity(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -39,7 +34,7 @@ func (s *Server) handleSecurity(c echo.Context) error {
 		return err
 	}
 	v := views.SecurityView{
-		Page:            s.ownerPage(c, "Security Settings", a),
+		Page:            s.page(c, "Security Settings"),
 		Hours:           a.settings.SessionHours,
 		RecoveryContact: a.settings.RecoveryContact,
 		Notice:          a.settings.Notice,

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -105,7 +106,11 @@ func (s *Server) secureRequest(c echo.Context) bool {
 // ownerID returns the signed-in owner's account id, or 0. A session past
 // its deadline counts as none even if the store still returned it.
 func (s *Server) ownerID(c echo.Context) int64 {
-	ctx := c.Request().Context()
+	return s.ownerIn(c.Request().Context())
+}
+
+// ownerIn is ownerID for a context that holds the owner session.
+func (s *Server) ownerIn(ctx context.Context) int64 {
 	id, _ := s.owners.Get(ctx, store.SessionAccountID).(int64)
 	if id == 0 || !s.now().Before(s.owners.Deadline(ctx)) {
 		return 0

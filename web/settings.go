@@ -26,7 +26,7 @@ func (s *Server) handleDurationForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.DurationFormView{Page: s.ownerPage(c, "Session duration", a),
+	v := views.DurationFormView{Page: s.page(c, "Session duration"),
 		Hours: strconv.Itoa(a.settings.SessionHours), Current: a.settings.SessionHours}
 	return render(c, http.StatusOK, views.DurationFormPage(v))
 }
@@ -39,7 +39,7 @@ func (s *Server) handleDurationSave(c echo.Context) error {
 	give := c.FormValue("hours")
 	hours, err := strconv.Atoi(strings.TrimSpace(give))
 	if err != nil || hours < 1 || hours > 72 {
-		v := views.DurationFormView{Page: s.ownerPage(c, "Session duration", a), Hours: give,
+		v := views.DurationFormView{Page: s.page(c, "Session duration"), Hours: give,
 			Current: a.settings.SessionHours,
 			Error:   "Enter a whole number of hours from 1 to 72, such as 8 or 48."}
 		return render(c, http.StatusUnprocessableEntity, views.DurationFormPage(v))
@@ -82,11 +82,7 @@ func (s *Server) handleEndOtherSessions(c echo.Context) error {
 }
 
 func (s *Server) handlePasswordForm(c echo.Context) error {
-	a, err := s.owner(c)
-	if err != nil {
-		return err
-	}
-	v := views.PasswordFormView{Page: s.ownerPage(c, "Change password", a)}
+	v := views.PasswordFormView{Page: s.page(c, "Change password")}
 	return render(c, http.StatusOK, views.PasswordFormPage(v))
 }
 
@@ -117,7 +113,7 @@ func (s *Server) handlePasswordSave(c echo.Context) error {
 		errs = append(errs, views.FieldError{Field: "new", Message: msg})
 	}
 	if len(errs) > 0 {
-		v := views.PasswordFormView{Page: s.ownerPage(c, "Change password", a), Errors: errs}
+		v := views.PasswordFormView{Page: s.page(c, "Change password"), Errors: errs}
 		return render(c, http.StatusUnprocessableEntity, views.PasswordFormPage(v))
 	}
 	hash, err := password.Hash(next, s.cfg.Password)
@@ -138,7 +134,7 @@ func (s *Server) handleContactForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.ContactFormView{Page: s.ownerPage(c, "Recovery contact", a), Contact: a.settings.RecoveryContact}
+	v := views.ContactFormView{Page: s.page(c, "Recovery contact"), Contact: a.settings.RecoveryContact}
 	return render(c, http.StatusOK, views.ContactFormPage(v))
 }
 
@@ -149,7 +145,7 @@ func (s *Server) handleContactSave(c echo.Context) error {
 	}
 	contact := strings.TrimSpace(c.FormValue("contact"))
 	if msg := checkContact(contact); msg != "" {
-		v := views.ContactFormView{Page: s.ownerPage(c, "Recovery contact", a), Contact: contact, Error: msg}
+		v := views.ContactFormView{Page: s.page(c, "Recovery contact"), Contact: contact, Error: msg}
 		return render(c, http.StatusUnprocessableEntity, views.ContactFormPage(v))
 	}
 	ctx := c.Request().Context()
