@@ -225,13 +225,16 @@ func demoPresets(a *accountState) []views.DemoPreset {
 			}
 		}
 	}
-	out := []views.DemoPreset{{Label: "IPv4", Addr: inside4.String()}}
+	// With no mask nothing is outside; the first try still shows that.
+	outside := outsideTries[0]
 	for _, o := range outsideTries {
 		if !allows(o) {
-			out = append(out, views.DemoPreset{Label: "IPv4", Addr: o.String()})
+			outside = o
 			break
 		}
 	}
+	out := []views.DemoPreset{{Label: "IPv4", Addr: inside4.String()},
+		{Label: "IPv4", Addr: outside.String()}}
 	mapped := netip.AddrFrom16(inside4.As16())
 	out = append(out, views.DemoPreset{Label: "IPv6", Addr: v6.String()},
 		views.DemoPreset{Label: "IPv4-mapped IPv6", Addr: mapped.String()})

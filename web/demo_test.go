@@ -201,11 +201,22 @@ func TestDemoOtherAccountAnswersAsUnknown(t *testing.T) {
 
 func TestDemoLogonWithoutMask(t *testing.T) {
 	env := startDemo(t, "")
+	page := env.Client(t).Get("/demo")
+	presets := page.Attr(`.presets input[name="source_ip"]`, "value")
+	want := []string{"42.120.66.7", "203.0.113.9", "2001:db8::7", "::ffff:42.120.66.7"}
+	if diff := cmp.Diff(want, presets); diff != "" {
+		t.Errorf("presets without a mask (-want +got):\n%s", diff)
+	}
+	for i, tag := range texts(page, ".presets .tag") {
+		if !strings.Contains(tag, "no mask") {
+			t.Errorf("preset %d is tagged %q, want that no mask is set", i, tag)
+		}
+	}
 	c, r := demoLogon(t, env, ownerName, ownerPw, "2001:db8::7")
 	if r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("status %d, want 303", r.StatusCode)
 	}
-	page := c.Get("/security")
+	page = c.Get("/security")
 	allowed := page.Doc.Find(`[data-result="allowed"]`)
 	if allowed.Length() != 1 {
 		t.Fatalf("allowed elements: %d, want 1", allowed.Length())
