@@ -57,11 +57,17 @@ func (env cmdEnv) openExisting(name string, args []string, nargs int) (*store.St
 	return env.openDB(name, args, nargs)
 }
 
-// operator names the operating-system user for the audit log.
+// operator names the operating-system user for the audit log. Commands
+// usually run as the service's user through sudo, so the person who ran
+// sudo is named too (as sudo reports them; whoever can run the command can
+// also set that variable, so it is a hint, not proof).
 func operator() store.Actor {
 	name := "unknown"
 	if u, err := user.Current(); err == nil {
 		name = u.Username
+	}
+	if by := os.Getenv("SUDO_USER"); by != "" && by != name {
+		name += " (sudo by " + by + ")"
 	}
 	return store.Actor{Name: "operator " + name, Source: "shell"}
 }

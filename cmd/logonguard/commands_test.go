@@ -63,14 +63,36 @@ func startConsole(t *testing.T, trustProxy bool) (*webtest.Env, string) {
 	return webtest.Start(t, opts), db
 }
 
-// osUser is the audit name the commands use for the user running the tests.
+// osUser is the audit name the commands use for the user running the
+// tests; it clears SUDO_USER for the test, which would add to it.
 func osUser(t *testing.T) string {
 	t.Helper()
+	t.Setenv("SUDO_USER", "")
 	u, err := user.Current()
 	if err != nil {
 		t.Skip("no current user:", err)
 	}
 	return "operator " + u.Username
+}
+
+func TestOperatorNamesTheSudoUser(t *testing.T) {
+	me := osUser(t)
+	tests := []struct {
+		name     string
+		giveSudo string
+		want     string
+	}{
+		{"no sudo", "", me},
+		{"sudo by someone", "alice", me + " (sudo by alice)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("SUDO_USER", tt.giveSudo)
+			if got := operator(); got.Name != tt.want || got.Source != "shell" {
+				t.Errorf("operator() = %+v, want name %q from shell", got, tt.want)
+			}
+		})
+	}
 }
 
 // logOnFrom tries an owner logon from addr (through the trusted proxy).
@@ -150,6 +172,7 @@ func TestAccountAndStaffList(t *testing.T) {
 }
 
 func TestAccountSetPasswordWhileServing(t *testing.T) {
+	me := osUser(t)
 	env, db := startConsole(t, true)
 	acct := env.AddAccount(t, ownerName, ownerPw)
 	owner := env.Client(t)
@@ -182,13 +205,14 @@ func TestAccountSetPasswordWhileServing(t *testing.T) {
 		t.Errorf("old password: status %d, want 401", r.StatusCode)
 	}
 	ev := lastAudit(t, env.Store, acct.ID)
-	if ev.Action != "password.change" || ev.Actor.Name != osUser(t) || ev.Actor.Source != "shell" {
+	if ev.Action != "password.change" || ev.Actor.Name != me || ev.Actor.Source != "shell" {
 		t.Errorf("audit event: %+v", ev)
 	}
 	t.Logf("new password accepted by the running server after %v", took)
 }
 
 func TestAccountClearMaskWhileServing(t *testing.T) {
+	me := osUser(t)
 	env, db := startConsole(t, false)
 	acct := env.AddAccount(t, ownerName, ownerPw)
 	owner := env.Client(t)
@@ -212,13 +236,13 @@ func TestAccountClearMaskWhileServing(t *testing.T) {
 	t.Logf("owner let in %v after clear-mask", took)
 
 	ev := lastAudit(t, env.Store, acct.ID)
-	want := store.AuditEvent{Action: "mask.update", Actor: store.Actor{Name: osUser(t), Source: "shell"},
+	want := store.AuditEvent{Action: "mask.update", Actor: store.Actor{Name: me, Source: "shell"},
 		OldValue: "203.0.113.0/24", NewValue: ""}
 	ev.ID, ev.At, ev.AccountID = 0, time.Time{}, 0
 	if diff := cmp.Diff(want, ev); diff != "" {
 		t.Errorf("audit event (-want +got):\n%s", diff)
 	}
-	if n := owner.Get("/security").Doc.Find(".notice").Text(); !strings.Contains(n, osUser(t)) {
+	if n := owner.Get("/security").Doc.Find(".notice").Text(); !strings.Contains(n, me) {
 		t.Errorf("Security Settings notice %q does not name the operator", n)
 	}
 	again := mustRun(t, "", "account", "clear-mask", "-db", db, ownerName)

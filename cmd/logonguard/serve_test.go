@@ -74,6 +74,7 @@ func serveInProcess(t *testing.T, flags ...string) (*served, error) {
 }
 
 func TestRestoreRefusedWhileServing(t *testing.T) {
+	me := osUser(t)
 	dir := t.TempDir()
 	db := filepath.Join(dir, "lg.db")
 	copyPath := filepath.Join(dir, "copy.db")
@@ -113,7 +114,7 @@ func TestRestoreRefusedWhileServing(t *testing.T) {
 	}
 	evs, err := st.AuditEvents(context.Background(), store.AuditFilter{Limit: 1})
 	st.Close()
-	if err != nil || len(evs) != 1 || evs[0].Action != "database.restore" || evs[0].Actor.Name != osUser(t) {
+	if err != nil || len(evs) != 1 || evs[0].Action != "database.restore" || evs[0].Actor.Name != me {
 		t.Errorf("newest audit event: %+v %v, want database.restore by the operator", evs, err)
 	}
 
