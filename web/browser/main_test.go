@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
@@ -109,6 +110,12 @@ func newTabOn(t *testing.T, env *webtest.Env, name string) *tab {
 	t.Cleanup(cancel)
 	messages := chromedp.Console(ctx) // also opens the tab, bound to ctx
 	tb := &tab{t: t, ctx: ctx, env: env}
+	// The console must work without JavaScript: the page's own scripts are
+	// off (DevTools, which the tests act through, still runs).
+	off := emulation.SetScriptExecutionDisabledParams{Value: true}
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, off); err != nil {
+		t.Fatalf("turn page scripts off: %v", err)
+	}
 	go func() {
 		for m, err := range messages {
 			if err != nil {
