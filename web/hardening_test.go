@@ -1077,3 +1077,241 @@ func TestContactFieldRefusedClearly(t *testing.T) {
 		}
 	}
 }
+
+// sessionRows returns the Login Status card's open sessions, each row's
+// cells joined by " | ".
+func sessionRows(r *webtest.Response) []string {
+	var out []string
+	r.Doc.Find("[data-session]").Each(func(_ int, s *goquery.Selection) {
+		var cells []string
+		s.Find("td").Each(func(_ int, td *goquery.Selection) {
+			cells = append(cells, strings.Join(strings.Fields(td.Text()), " "))
+		})
+		out = append(out, strings.Join(cells, " | "))
+	})
+	return out
+}
+
+func TestOwnerSeesAndEndsOtherSessions(t *testing.T) {
+	env := webtest.Start(t, webtest.Options{})
+	acct := env.AddAccount(t, ownerName, ownerPw)
+	here := newBrowser(t, env, "203.0.113.5")
+	here.logOn(ownerName, ownerPw)
+	env.Clock.Advance(time.Minute)
+	there := newBrowser(t, env, "2001:db8::7")
+	there.logOn(ownerName, ownerPw)
+
+	r := here.get("/security")
+	rows := sessionRows(r)
+	now := env.Clock.Now().UTC()
+	want := []string{ // newest first: started | from | expires
+		fmt.Sprintf("%s | 2001:db8::7 | %s", now.Format("2006-01-02 15:04 MST"),
+			now.Add(48*time.Hour).Format("2006-01-02 15:04 MST")),
+		fmt.Sprintf("%s this session | 203.0.113.5 | %s",
+			now.Add(-time.Minute).Format("2006-01-02 15:04 MST"),
+			now.Add(47*time.Hour+59*time.Minute).Format("2006-01-02 15:04 MST")),
+	}
+	if d := cmp.Diff(want, rows); d != "" {
+		t.Errorf("open sessions (-want +got):\n%s", d)
+	}
+	if r := here.post("/security/sessions/end-others", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("end others: status %d", r.StatusCode)
+	}
+	if r := there.get("/security"); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("ended session: status %d, want 303 to /login", r.StatusCode)
+	}
+	r = here.get("/security")
+	if r.StatusCode != http.StatusOK || len(sessionRows(r)) != 1 {
+		t.Errorf("own session after ending others: status %d, rows %v", r.StatusCode, sessionRows(r))
+	}
+	evs, err := env.Store.AuditEvents(context.Background(), store.AuditFilter{AccountID: acct.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) == 0 || evs[0].Action != "sessions.end_others" {
+		t.Errorf("newest audit event %v, want sessions.end_others", evs)
+	}
+}
+
+func TestPasswordChangeEndsOtherSessions(t *testing.T) {
+	env := webtest.Start(t, webtest.Options{})
+	env.AddAccount(t, ownerName, ownerPw)
+	here := newBrowser(t, env, "203.0.113.5")
+	here.logOn(ownerName, ownerPw)
+	there := newBrowser(t, env, "198.51.100.7")
+	there.logOn(ownerName, ownerPw)
+	const newPw = "a much better password 7"
+	here.get("/security/password")
+	r := here.post("/security/password", url.Values{"current": {"not it"}, "new": {newPw}})
+	if r.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("wrong current password: status %d, want 422", r.StatusCode)
+	}
+	if r := there.get("/security"); r.StatusCode != http.StatusOK {
+		t.Fatalf("a refused change ended the other session: status %d", r.StatusCode)
+	}
+	r = here.post("/security/password", url.Values{"current": {ownerPw}, "new": {newPw}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("password change: status %d", r.StatusCode)
+	}
+	if r := there.get("/security"); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("other session after the change: status %d, want 303", r.StatusCode)
+	}
+	if r := here.get("/security"); r.StatusCode != http.StatusOK {
+		t.Errorf("own session after the change: status %d, want 200", r.StatusCode)
+	}
+	r = logonFrom(t, env, "203.0.113.9", ownerName, ownerPw)
+	if r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("old password: status %d, want 401", r.StatusCode)
+	}
+}
+
+func TestMaskSaveOffersToEndSessionsOutside(t *testing.T) {
+	env := webtest.Start(t, webtest.Options{})
+	env.AddAccount(t, ownerName, ownerPw)
+	owner := newBrowser(t, env, "203.0.113.5")
+	owner.logOn(ownerName, ownerPw)
+	outside := newBrowser(t, env, "198.51.100.7")
+	outside.logOn(ownerName, ownerPw)
+	inside := newBrowser(t, env, "203.0.113.6")
+	inside.logOn(ownerName, ownerPw)
+	if r := owner.get("/security"); r.Doc.Find(".blocked-sessions").Length() != 0 {
+		t.Fatal("offer shown before any mask")
+	}
+
+	owner.get("/security/logon-mask")
+	r := owner.post("/security/logon-mask", url.Values{"mask": {"203.0.113.0/24"}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("mask save: status %d", r.StatusCode)
+	}
+	r = owner.get("/security")
+	offer := r.Doc.Find(".blocked-sessions")
+	if offer.Length() != 1 || !strings.Contains(offer.Text(), "1 other open session") {
+		t.Fatalf("no offer to end the session outside the mask: %q", offer.Text())
+	}
+	if offer.Find(`form[action="/security/sessions/end-blocked"] input[name="_csrf"]`).Length() != 1 {
+		t.Fatal("the offer has no form with a token")
+	}
+	if r := owner.post("/security/sessions/end-blocked", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("end blocked: status %d", r.StatusCode)
+	}
+	for _, tt := range []struct {
+		name string
+		b    *browser
+		want int
+	}{{"outside", outside, http.StatusSeeOther}, {"inside", inside, http.StatusOK},
+		{"owner", owner, http.StatusOK}} {
+		if r := tt.b.get("/security"); r.StatusCode != tt.want {
+			t.Errorf("%s session: status %d, want %d", tt.name, r.StatusCode, tt.want)
+		}
+	}
+	if r := owner.get("/security"); r.Doc.Find(".blocked-sessions").Length() != 0 {
+		t.Error("offer still shown with no session outside the mask")
+	}
+}
+
+// maskVersion returns the version the mask form carries.
+func maskVersion(t testing.TB, r *webtest.Response) string {
+	t.Helper()
+	v, ok := r.Doc.Find(`form[action="/security/logon-mask"] input[name="version"]`).Attr("value")
+	if !ok || v == "" {
+		t.Fatal("the mask form carries no version")
+	}
+	return v
+}
+
+func savedEntries(b *browser) []string {
+	return b.get("/security").Attr("[data-entry]", "data-entry")
+}
+
+func TestTwoTabsEditingTheMask(t *testing.T) {
+	env := webtest.Start(t, webtest.Options{})
+	env.AddAccount(t, ownerName, ownerPw)
+	b := newBrowser(t, env, "203.0.113.5")
+	b.logOn(ownerName, ownerPw)
+	v1 := maskVersion(t, b.get("/security/logon-mask")) // tab one
+	if v2 := maskVersion(t, b.get("/security/logon-mask")); v2 != v1 { // tab two
+		t.Fatalf("two reads of the form carry %s and %s", v1, v2)
+	}
+	r := b.post("/security/logon-mask", url.Values{"mask": {"203.0.113.0/24"}, "version": {v1}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("tab one: status %d, want 303", r.StatusCode)
+	}
+	const mine = "198.51.100.0/24;203.0.113.5"
+	for _, give := range []string{mine, "not a mask"} { // the version is checked first
+		r = b.post("/security/logon-mask", url.Values{"mask": {give}, "version": {v1}})
+		got := r.Attr("[data-result]", "data-result")
+		if r.StatusCode != http.StatusConflict || !cmp.Equal(got, []string{"conflict"}) {
+			t.Fatalf("tab two with %q: status %d, want 409 conflict", give, r.StatusCode)
+		}
+	}
+	r = b.post("/security/logon-mask", url.Values{"mask": {mine}, "version": {v1}})
+	conflict := r.Doc.Find(`[data-result="conflict"]`)
+	if got := strings.TrimSpace(conflict.Find("pre").Text()); got != "203.0.113.0/24" {
+		t.Errorf("conflict shows the saved mask as %q", got)
+	}
+	if got := r.Doc.Find("textarea#mask").Text(); got != mine {
+		t.Errorf("conflict lost tab two's text: %q", got)
+	}
+	v2 := maskVersion(t, r)
+	if v2 == v1 || !strings.Contains(conflict.Text(), "version "+v1) ||
+		!strings.Contains(conflict.Text(), "version "+v2) {
+		t.Errorf("conflict does not name both versions %s and %s: %q", v1, v2, conflict.Text())
+	}
+	if got := savedEntries(b); !cmp.Equal(got, []string{"203.0.113.0/24"}) {
+		t.Fatalf("after the conflicts the saved mask is %v", got)
+	}
+	// Saving again from the conflict page, on purpose, goes through.
+	r = b.post("/security/logon-mask", url.Values{"mask": {mine}, "version": {v2}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("deliberate second save: status %d, want 303", r.StatusCode)
+	}
+	if got := savedEntries(b); !cmp.Equal(got, []string{"198.51.100.0/24", "203.0.113.5"}) {
+		t.Errorf("saved mask %v", got)
+	}
+}
+
+func TestConcurrentSavesOfOneVersion(t *testing.T) {
+	env := webtest.Start(t, webtest.Options{})
+	acct := env.AddAccount(t, ownerName, ownerPw)
+	const tabs = 12
+	var bs []*browser
+	var version string
+	for range tabs {
+		b := newBrowser(t, env, "203.0.113.5")
+		b.logOn(ownerName, ownerPw)
+		version = maskVersion(t, b.get("/security/logon-mask"))
+		bs = append(bs, b)
+	}
+	answers := make(chan string, tabs)
+	start := make(chan struct{})
+	for i, b := range bs {
+		go func() {
+			form := url.Values{"mask": {fmt.Sprintf("203.0.113.5;198.51.100.%d", i+1)},
+				"version": {version}, "_csrf": {b.csrf}}
+			<-start
+			r := b.postBody("/security/logon-mask", strings.NewReader(form.Encode()))
+			answers <- fmt.Sprint(r.StatusCode, r.Attr("[data-result]", "data-result"))
+		}()
+	}
+	close(start)
+	count := map[string]int{}
+	for range tabs {
+		count[<-answers]++
+	}
+	if count["303 []"] != 1 || count["409 [conflict]"] != tabs-1 {
+		t.Errorf("answers %v, want one 303 and %d 409", count, tabs-1)
+	}
+	evs, err := env.Store.AuditEvents(context.Background(), store.AuditFilter{AccountID: acct.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	saves := 0
+	for _, ev := range evs {
+		if ev.Action == "mask.update" {
+			saves++
+		}
+	}
+	if saves != 1 {
+		t.Errorf("%d mask saves audited, want 1", saves)
+	}
+}

@@ -34,6 +34,7 @@ func (s *Server) routes() *echo.Echo {
 	sec.GET("/session-duration", s.handleDurationForm)
 	sec.POST("/session-duration", s.handleDurationSave)
 	sec.POST("/sessions/end-others", s.handleEndOtherSessions)
+	sec.POST("/sessions/end-blocked", s.handleEndBlockedSessions)
 	sec.POST("/notice/dismiss", s.handleNoticeDismiss)
 	sec.GET("/password", s.handlePasswordForm)
 	sec.POST("/password", s.handlePasswordSave)

@@ -84,15 +84,21 @@ func (s *Server) fillSessions(ctx context.Context, v *views.SecurityView, a *acc
 	for _, si := range open {
 		sv := views.SessionView{ID: si.Token[:12], Started: s.formatTime(si.CreatedAt),
 			Expires: s.formatTime(si.Expiry), Source: si.Source, Current: si.Token == current}
-		addr, known := parseSource(si.Source)
-		_, allowed := a.allows(addr, known)
-		sv.Blocked = !allowed
+		sv.Blocked = outsideMask(a, si)
 		if sv.Blocked && !sv.Current {
 			v.BlockedSessions++
 		}
 		v.Sessions = append(v.Sessions, sv)
 	}
 	return nil
+}
+
+// outsideMask reports whether the account's saved mask would refuse a new
+// logon from the session's source address.
+func outsideMask(a *accountState, si store.SessionInfo) bool {
+	addr, known := parseSource(si.Source)
+	_, allowed := a.allows(addr, known)
+	return !allowed
 }
 
 // formatTime shows a time in the configured zone, with the zone named.

@@ -81,6 +81,38 @@ func (s *Server) handleEndOtherSessions(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/security")
 }
 
+// handleEndBlockedSessions ends the owner's other sessions whose source
+// address the saved mask now refuses, which the Login Status card offers
+// after a mask save; sessions inside the mask stay open.
+func (s *Server) handleEndBlockedSessions(c echo.Context) error {
+	a, err := s.owner(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	open, err := s.st.OpenSessions(ctx, store.KindOwner, a.settings.AccountID)
+	if err != nil {
+		return err
+	}
+	current := store.HashToken(s.owners.Token(ctx))
+	var n int
+	for _, si := range open {
+		if si.Token == current || !outsideMask(a, si) {
+			continue
+		}
+		if err := s.st.Sessions().DeleteCtx(ctx, si.Token); err != nil {
+			return err
+		}
+		n++
+	}
+	if err := s.st.AddAudit(ctx, store.AuditEvent{AccountID: a.settings.AccountID, Actor: actor(c, a),
+		Action: "sessions.end_outside_mask", NewValue: strconv.Itoa(n) + " ended"}); err != nil {
+		return err
+	}
+	s.owners.Put(ctx, flashSaved, strconv.Itoa(n)+" session(s) from outside the logon mask ended.")
+	return c.Redirect(http.StatusSeeOther, "/security")
+}
+
 func (s *Server) handlePasswordForm(c echo.Context) error {
 	v := views.PasswordFormView{Page: s.page(c, "Change password")}
 	return render(c, http.StatusOK, views.PasswordFormPage(v))
