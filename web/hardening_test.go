@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -1313,5 +1314,94 @@ func TestConcurrentSavesOfOneVersion(t *testing.T) {
 	}
 	if saves != 1 {
 		t.Errorf("%d mask saves audited, want 1", saves)
+	}
+}
+
+func TestConcurrentWritersNeverShowLocked(t *testing.T) {
+	env := webtest.Start(t, webtest.Options{RateLimitExempt: mustPrefixes(t, "127.0.0.1/32")})
+	var ids []int64
+	for i := range 4 {
+		ids = append(ids, env.AddAccount(t, fmt.Sprintf("owner%d", i), ownerPw).ID)
+	}
+	// A second store on the same file writes as an operator command would.
+	other, err := store.Open(context.Background(), env.Store.Path(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+
+	type answer struct {
+		what   string
+		status int
+		body   string
+	}
+	answers := make(chan answer, 4096)
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := env.Client(t)
+			name := fmt.Sprintf("owner%d", w%4)
+			c.LogOn(name, ownerPw)
+			for i := range 15 {
+				var r *webtest.Response
+				switch i % 4 {
+				case 0:
+					hours := fmt.Sprint(1 + (w+i)%72)
+					r = c.Post("/security/session-duration", url.Values{"hours": {hours}})
+				case 1:
+					mask := fmt.Sprintf("127.0.0.1;198.51.100.%d", i)
+					r = c.Post("/security/logon-mask", url.Values{"mask": {mask}})
+				case 2:
+					contact := fmt.Sprintf("o%d@example.com", i)
+					r = c.Post("/security/recovery-contact", url.Values{"contact": {contact}})
+				default:
+					guess := url.Values{"account": {name}, "password": {"wrong one"}}
+					r = env.Client(t).Post("/login", guess)
+				}
+				answers <- answer{fmt.Sprintf("worker %d step %d", w, i), r.StatusCode, r.Body}
+			}
+		}()
+	}
+	stop := make(chan struct{})
+	otherErrs := make(chan error, 1)
+	go func() {
+		by := store.Actor{Name: "operator test", Source: "shell"}
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				otherErrs <- nil
+				return
+			default:
+			}
+			u := store.SettingsUpdate{AccountID: ids[i%len(ids)], By: by}
+			if _, _, err := other.UpdateSessionHours(context.Background(), u, 1+i%72); err != nil {
+				otherErrs <- err
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	wg.Wait()
+	close(stop)
+	if err := <-otherErrs; err != nil {
+		t.Errorf("the second writer: %v", err)
+	}
+	close(answers)
+	n := 0
+	for a := range answers {
+		n++
+		if a.status >= 500 || strings.Contains(a.body, "database is locked") ||
+			strings.Contains(a.body, "SQLITE_BUSY") {
+			t.Errorf("%s: status %d", a.what, a.status)
+		}
+	}
+	if n != 16*15 {
+		t.Errorf("%d answers, want %d", n, 16*15)
+	}
+	logs := env.LogText()
+	if strings.Contains(logs, "database is locked") || strings.Contains(logs, "SQLITE_BUSY") {
+		t.Errorf("the server logged a locked database:\n%s", logs)
 	}
 }
