@@ -237,5 +237,22 @@ func TestBadMaskEntryShowsErrorNextToInput(t *testing.T) {
 	if err != nil || gap > 48 {
 		t.Errorf("errors are %vpx from the box (%v), want next to it", gap, err)
 	}
+
+	// A bad draft in the check form is marked beside the draft, not the mask.
+	tb.typeInto("#ip", "42.120.66.7")
+	tb.typeInto("#draft", "42.120.66.0/33")
+	if s := tb.submit("/security/logon-mask/check"); s != http.StatusUnprocessableEntity {
+		t.Fatalf("check with a bad draft: status %d, want 422", s)
+	}
+	d = tb.doc()
+	if got, _ := d.Find("textarea#draft").Attr("aria-describedby"); got != "draft-errors" {
+		t.Errorf("draft aria-describedby = %q, want draft-errors", got)
+	}
+	if got, _ := d.Find("#draft-errors [data-error]").Attr("data-error"); got != "prefix-length" {
+		t.Errorf("draft error kind %q, want prefix-length", got)
+	}
+	if _, marked := d.Find("textarea#mask").Attr("aria-invalid"); marked {
+		t.Error("the saved mask's box is marked invalid for a bad draft")
+	}
 	tb.checkConsole()
 }
