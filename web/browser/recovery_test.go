@@ -84,7 +84,8 @@ func lockOut(t *testing.T, env *webtest.Env, contact string) {
 	c := env.Client(t)
 	c.LogOn(ownerName, ownerPw)
 	c.Get("/security/recovery-contact")
-	if r := c.Post("/security/recovery-contact", url.Values{"contact": {contact}}); r.StatusCode != http.StatusSeeOther {
+	r := c.Post("/security/recovery-contact", url.Values{"contact": {contact}})
+	if r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("save the recovery contact: status %d", r.StatusCode)
 	}
 	saveMaskHTTP(t, env, example)
