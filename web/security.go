@@ -25,8 +25,6 @@ func (s *Server) owner(c echo.Context) (*accountState, error) {
 	return s.accounts.state(c.Request().Context(), s.ownerID(c))
 }
 
-
-
 func (s *Server) handleSecurity(c echo.Context) error {
 	ctx := c.Request().Context()
 	a, err := s.owner(c)
