@@ -119,9 +119,11 @@ type restorer interface {
 
 // Restore replaces the contents of the database at path with those of the
 // file src through SQLite's online backup API, which writes the pages under
-// SQLite's own locks, so its write-ahead log stays consistent. The caller
-// must hold the database's Lock: Restore does not check for a server.
-// Bring the schema up to date afterwards by opening the database.
+// SQLite's own locks, so its write-ahead log stays consistent. It then ends
+// every session the copy holds: a backup from before a password change
+// must not bring back the sessions that change ended. The caller must hold
+// the database's Lock: Restore does not check for a server. Bring the
+// schema up to date afterwards by opening the database.
 func Restore(ctx context.Context, path, src string) error {
 	if err := CheckFile(ctx, src); err != nil {
 		return err
@@ -152,6 +154,9 @@ func Restore(ctx context.Context, path, src string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("store: restore from %s: %w", src, err)
+	}
+	if _, err := conn.ExecContext(ctx, "DELETE FROM sessions"); err != nil {
+		return fmt.Errorf("store: restore: end sessions: %w", err)
 	}
 	return nil
 }

@@ -188,7 +188,15 @@ func TestBackupRefusesExistingFile(t *testing.T) {
 func TestRestoreReplacesData(t *testing.T) {
 	ctx := context.Background()
 	st, _ := openTest(t)
-	if _, err := st.CreateAccount(ctx, "kept", "hash", Actor{Name: "test"}); err != nil {
+	kept, err := st.CreateAccount(ctx, "kept", "hash", Actor{Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec, err := SessionCodec{}.Encode(st.now().Add(time.Hour), map[string]any{SessionAccountID: kept.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Sessions().Commit("old-token", codec, st.now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	dest := filepath.Join(t.TempDir(), "copy.db")
@@ -231,6 +239,11 @@ func TestRestoreReplacesData(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"kept"}, names); diff != "" {
 		t.Errorf("accounts after restore (-want +got):\n%s", diff)
+	}
+	var sessions int
+	if err := again.read.QueryRowContext(ctx, "SELECT count(*) FROM sessions").Scan(&sessions); err != nil ||
+		sessions != 0 {
+		t.Errorf("sessions after restore: %d %v, want none", sessions, err)
 	}
 }
 

@@ -77,7 +77,7 @@ func (env cmdEnv) restore(args []string) error {
 		OldValue: kept, NewValue: src}); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "%s restored from %s\n", db, src)
+	fmt.Fprintf(env.stdout, "%s restored from %s; every session has ended\n", db, src)
 	if kept != "" {
 		fmt.Fprintf(env.stdout, "the data it replaced is kept in %s\n", kept)
 	}
