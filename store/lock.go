@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -36,8 +37,7 @@ func LockDatabase(path string) (*Lock, error) {
 		return nil, fmt.Errorf("store: open lock file: %w", err)
 	}
 	if err := lockFile(f); err != nil {
-		f.Close()
-		return nil, err
+		return nil, errors.Join(err, f.Close())
 	}
 	return &Lock{f: f}, nil
 }
@@ -46,8 +46,7 @@ func LockDatabase(path string) (*Lock, error) {
 // second process lock a new file while a first still holds the old one.
 func (l *Lock) Release() error {
 	if err := unlockFile(l.f); err != nil {
-		l.f.Close()
-		return err
+		return errors.Join(err, l.f.Close())
 	}
 	if err := l.f.Close(); err != nil {
 		return fmt.Errorf("store: close lock file: %w", err)

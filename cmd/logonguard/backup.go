@@ -40,7 +40,7 @@ func (env cmdEnv) backup(args []string) error {
 // (or another restore) holds the database's lock, keeps the data it
 // replaces in a file beside it, and audits the restore in the restored
 // database under the operating-system user.
-func (env cmdEnv) restore(args []string) error {
+func (env cmdEnv) restore(args []string) (err error) {
 	db, rest, err := dbArgs("restore", args, 1)
 	if err != nil {
 		return err
@@ -52,7 +52,7 @@ func (env cmdEnv) restore(args []string) error {
 	} else if err != nil {
 		return err
 	}
-	defer lock.Release()
+	defer func() { err = errors.Join(err, lock.Release()) }()
 	if same, err := sameFile(db, src); err != nil {
 		return err
 	} else if same {

@@ -30,7 +30,7 @@ func main() {
 // run dispatches a command line; it is main without the process around it.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: logonguard serve|account|staff|backup|restore|version [-db FILE] ...", errUsage)
+		return fmt.Errorf("%w: logonguard serve|account|staff|backup|restore|version [-db FILE] [ARGS]", errUsage)
 	}
 	env := cmdEnv{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
 	switch args[0] {

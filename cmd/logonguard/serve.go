@@ -176,7 +176,7 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 // serve runs the console until ctx ends, then stops gracefully: requests
 // in flight get up to 15 seconds, queued events are flushed, the database
 // is closed.
-func (env cmdEnv) serve(args []string) error {
+func (env cmdEnv) serve(args []string) (err error) {
 	cfg, err := parseServeFlags(args, os.Getenv, env.stderr)
 	if err != nil {
 		return err
@@ -190,7 +190,7 @@ func (env cmdEnv) serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	defer lock.Release()
+	defer func() { err = errors.Join(err, lock.Release()) }()
 	st, err := store.Open(env.ctx, cfg.DB, time.Now)
 	if err != nil {
 		return err
