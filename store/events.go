@@ -211,6 +211,9 @@ func (l *EventLog) Recent(ctx context.Context, f LogonFilter) ([]LogonEvent, err
 			return w.At.Equal(p.At) && w.Source == p.Source && w.Outcome == p.Outcome
 		})
 	})
+	// Queued events are in arrival order; reversed, events of the same
+	// instant stay newest first through the stable sort.
+	slices.Reverse(out)
 	slices.SortStableFunc(out, func(a, b LogonEvent) int { return b.At.Compare(a.At) })
 	out = append(out, written...)
 	if f.Limit > 0 && len(out) > f.Limit {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -62,11 +63,14 @@ func (s *Server) middleware() []echo.MiddlewareFunc {
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 			Limit: maskBodyLimit, Skipper: func(c echo.Context) bool { return !isMaskRoute(c) },
 		}),
-		stripFetchMetadata,
+		s.checkFetchMetadata,
 		readForm,
 		s.csrf(),
 	}
 }
+
+// csrfCookie is the cookie echo's CSRF check keeps its token in.
+const csrfCookie = "_csrf"
 
 // csrf checks the form's _csrf token against the _csrf cookie. Its cookie
 // is Secure whenever the request came over TLS, directly or through a
@@ -75,7 +79,7 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 	build := func(secure bool) echo.MiddlewareFunc {
 		return middleware.CSRFWithConfig(middleware.CSRFConfig{
 			TokenLookup:    "form:_csrf",
-			CookieName:     "_csrf",
+			CookieName:     csrfCookie,
 			CookiePath:     "/",
 			CookieHTTPOnly: true,
 			CookieSameSite: http.SameSiteStrictMode,
@@ -111,7 +115,8 @@ func readForm(next echo.HandlerFunc) echo.HandlerFunc {
 		if c.Request().Method != http.MethodPost {
 			return next(c)
 		}
-		if err := c.Request().ParseForm(); err != nil {
+		r := c.Request()
+		if err := r.ParseForm(); err != nil {
 			var he *echo.HTTPError
 			if errors.As(err, &he) {
 				return he
@@ -119,20 +124,52 @@ func readForm(next echo.HandlerFunc) echo.HandlerFunc {
 			return &pageError{status: http.StatusBadRequest, heading: "Bad request",
 				message: "The form could not be read. Reload the page and try again.", err: err}
 		}
+		// The token counts only from the body: a token in the URL leaks
+		// into logs and Referer headers.
+		r.Form[csrfCookie] = r.PostForm[csrfCookie]
 		return next(c)
 	}
 }
 
-// stripFetchMetadata removes Sec-Fetch-Site before echo's CSRF middleware
-// sees it. With that header echo lets a same-origin POST through without a
-// token and renders a placeholder token into forms; the contract wants the
-// _csrf token checked on every state-changing request, so the token is the
-// only test.
-func stripFetchMetadata(next echo.HandlerFunc) echo.HandlerFunc {
+// checkFetchMetadata refuses a state-changing request that a browser says
+// came from another origin: Sec-Fetch-Site other than same-origin or none,
+// or, from browsers that do not send it, an Origin other than this host.
+// echo's token check compares the form's token with the _csrf cookie, and
+// a sibling host or another port of this one can plant that cookie; the
+// browser's own account of where a request came from cannot be planted.
+// The header is then removed, because with it echo would let a same-origin
+// POST through without a token: the token is still required of everyone.
+func (s *Server) checkFetchMetadata(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		c.Request().Header.Del(echo.HeaderSecFetchSite)
+		r := c.Request()
+		site := r.Header.Get(echo.HeaderSecFetchSite)
+		r.Header.Del(echo.HeaderSecFetchSite)
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		crossSite := site != "" && site != "same-origin" && site != "none"
+		if origin := r.Header.Get(echo.HeaderOrigin); site == "" && origin != "" && origin != "null" {
+			u, err := url.Parse(origin)
+			crossSite = err != nil || !s.ownHost(r, u.Host)
+		}
+		if crossSite {
+			return &pageError{status: http.StatusForbidden, heading: "Request refused",
+				message: "This form was sent from another site. Open the console itself and try again."}
+		}
 		return next(c)
 	}
+}
+
+// ownHost reports whether host names this console: the request's Host,
+// or the X-Forwarded-Host a trusted proxy passed on.
+func (s *Server) ownHost(r *http.Request, host string) bool {
+	if strings.EqualFold(host, r.Host) {
+		return true
+	}
+	fwd := r.Header.Get("X-Forwarded-Host")
+	return fwd != "" && s.resolver.Resolve(r.RemoteAddr, r.Header).ViaTrustedProxy &&
+		strings.EqualFold(host, fwd)
 }
 
 // secureHeaders sets the security headers on every response.

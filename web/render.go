@@ -28,6 +28,11 @@ func render(c echo.Context, status int, page templ.Component) error {
 // included, has the logout form with its CSRF token.
 func (s *Server) page(c echo.Context, title string) views.Page {
 	token, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
+	if ck, err := c.Request().Cookie(csrfCookie); token == "" && err == nil {
+		// A refused token leaves none in the context; the page's own
+		// logout form still needs the one the cookie holds.
+		token = ck.Value
+	}
 	owner := s.ownerName(c)
 	return views.Page{Title: title, CSRF: token, Stylesheet: static.StylesheetPath, Demo: s.cfg.Demo,
 		Staff: staffMember(c).Name, Account: owner}
