@@ -22,9 +22,13 @@ type Entry struct {
 }
 
 // String returns the entry's canonical text without its label: a single
-// address bare ("42.120.74.98"), a block with its length ("42.120.66.0/24").
+// address bare ("42.120.74.98"), a block with its length ("42.120.66.0/24");
+// the zero Entry, which Lookup returns on no match, gives "".
 func (e Entry) String() string {
-	if e.Prefix.IsSingleIP() {
+	switch {
+	case !e.Prefix.IsValid():
+		return ""
+	case e.Prefix.IsSingleIP():
 		return e.Prefix.Addr().String()
 	}
 	return e.Prefix.String()

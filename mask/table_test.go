@@ -183,10 +183,14 @@ func TestEntryString(t *testing.T) {
 		{"IPv4 block", "1.2.3.0/24", "1.2.3.0/24"},
 		{"IPv6 address", "2001:db8::1/128", "2001:db8::1"},
 		{"IPv6 block", "2001:db8::/32", "2001:db8::/32"},
+		{"zero entry", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := Entry{Prefix: netip.MustParsePrefix(tt.give), Label: "not shown"}
+			e := Entry{Label: "not shown"}
+			if tt.give != "" {
+				e.Prefix = netip.MustParsePrefix(tt.give)
+			}
 			if got := e.String(); got != tt.want {
 				t.Errorf("String = %q, want %q", got, tt.want)
 			}
@@ -204,6 +208,37 @@ func TestMemoryPerEntry(t *testing.T) {
 		if perEntry > 100 {
 			t.Errorf("%d masks of %d entries hold %.1f B/entry, goal 100", shape.masks,
 				shape.entries, perEntry)
+		}
+	}
+}
+
+// TestLookupConcurrent runs lookups and reads from several goroutines; run
+// with -race it shows that a shared mask is never written after Parse.
+func TestLookupConcurrent(t *testing.T) {
+	m, err := Parse("42.120.66.0/24 #office;2001:db8::/32 #v6;198.51.100.1-198.51.100.6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := m.String()
+	done := make(chan string)
+	for range 4 {
+		go func() {
+			for range 200 {
+				if e, ok := NewTable(m).Lookup(addr("42.120.66.9")); !ok || e.Label != "office" {
+					done <- "lookup lost its entry"
+					return
+				}
+				if m.String() != want {
+					done <- "canonical text changed"
+					return
+				}
+			}
+			done <- ""
+		}()
+	}
+	for range 4 {
+		if msg := <-done; msg != "" {
+			t.Error(msg)
 		}
 	}
 }
