@@ -46,12 +46,14 @@ type Problem struct {
 	Message string
 }
 
-// ParseError lists every refused entry of a mask text, in the order typed,
-// followed by the problems of the mask as a whole.
+// ParseError lists the refused entries of a mask text in the order typed,
+// followed by the problems of the mask as a whole (too-many). A text with
+// more than 1,000 refused entries lists the first 1,000 and counts the rest.
 type ParseError struct {
-	// Problems holds at most 1,000 problems.
+	// Problems holds at most 1,000 refused entries and any problem of the
+	// whole mask.
 	Problems []Problem
-	// Omitted counts the problems past the first 1,000, which are not listed.
+	// Omitted counts the refused entries past the first 1,000.
 	Omitted int
 }
 
