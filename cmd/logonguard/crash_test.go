@@ -204,11 +204,12 @@ func integrityOK(t *testing.T, db *sql.DB) {
 	}
 }
 
-// auditSince returns the owner's settings audit records after id, in order.
-func auditSince(t *testing.T, db *sql.DB, after int64) ([]int64, []save) {
+// auditSince returns an account's settings audit records after id, in order.
+func auditSince(t *testing.T, db *sql.DB, name string, after int64) ([]int64, []save) {
 	t.Helper()
-	rows, err := db.Query(`SELECT id, action, new_value FROM audit_events
-		WHERE id > ? AND action IN ('mask.update', 'session_duration.update') ORDER BY id`, after)
+	rows, err := db.Query(`SELECT e.id, e.action, e.new_value FROM audit_events e
+		JOIN accounts a ON a.id = e.account_id WHERE a.name = ? AND e.id > ?
+		AND e.action IN ('mask.update', 'session_duration.update') ORDER BY e.id`, name, after)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,12 +289,12 @@ func TestCrashLosesNoAcknowledgedSave(t *testing.T) {
 
 		sqlDB := openDB(t, db)
 		integrityOK(t, sqlDB)
-		ids, got := auditSince(t, sqlDB, lastAudit)
+		ids, got := auditSince(t, sqlDB, procOwner, lastAudit)
 		landed := checkAcked(t, round, acked, inflight, got)
 		if landed {
 			inflightLanded++
 		}
-		checkCurrent(t, sqlDB, acked, inflight, landed)
+		checkCurrent(t, sqlDB, procOwner, acked, inflight, landed)
 		sqlDB.Close()
 		if len(ids) > 0 {
 			lastAudit = ids[len(ids)-1]
@@ -334,9 +335,10 @@ func checkAcked(t *testing.T, round int, acked []save, inflight *save, got []sav
 	return landed
 }
 
-// checkCurrent checks that the settings hold the last acknowledged value of
-// each kind, or the save under way when it landed.
-func checkCurrent(t *testing.T, db *sql.DB, acked []save, inflight *save, landed bool) {
+// checkCurrent checks that an account's settings hold the last
+// acknowledged value of each kind, or the save under way when it landed.
+func checkCurrent(t *testing.T, db *sql.DB, name string, acked []save, inflight *save,
+	landed bool) {
 	t.Helper()
 	all := acked
 	if landed {
@@ -344,7 +346,7 @@ func checkCurrent(t *testing.T, db *sql.DB, acked []save, inflight *save, landed
 	}
 	var hours, mask string
 	err := db.QueryRow(`SELECT s.session_hours, s.mask FROM account_settings s
-		JOIN accounts a ON a.id = s.account_id WHERE a.name = ?`, procOwner).Scan(&hours, &mask)
+		JOIN accounts a ON a.id = s.account_id WHERE a.name = ?`, name).Scan(&hours, &mask)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +354,8 @@ func checkCurrent(t *testing.T, db *sql.DB, acked []save, inflight *save, landed
 	for i := len(all) - 1; i >= 0; i-- {
 		if want, ok := got[all[i].action]; ok {
 			if want != all[i].audited {
-				t.Errorf("%s holds %q, want the last acknowledged %q", all[i].action, want, all[i].audited)
+				t.Errorf("%s: %s holds %q, want the last acknowledged %q", name, all[i].action,
+					want, all[i].audited)
 			}
 			delete(got, all[i].action)
 		}
