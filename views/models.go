@@ -3,6 +3,8 @@
 // view struct and render one page with it.
 package views
 
+import "strconv"
+
 // Page is what the layout needs on every page.
 type Page struct {
 	Title string
@@ -136,6 +138,14 @@ type ErrorView struct {
 	Heading   string
 	Message   string
 	RequestID string
+}
+
+// plural writes n with the singular or plural phrase: "1 session", "3 sessions".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 // Message returns the message for field, or "".

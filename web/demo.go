@@ -135,15 +135,8 @@ func (s *Server) answerDemoLogon(c echo.Context, res logonResult, addr string) e
 	switch res.status {
 	case http.StatusForbidden:
 		v.Result, v.Source = "blocked", addr
-	case http.StatusUnauthorized:
-		v.Message = msgBadLogon
-	case http.StatusTooManyRequests:
-		v.Message = "Too many failed logons. Wait a few minutes and try again."
-	case http.StatusServiceUnavailable:
-		v.Message = "The console is busy checking other logons. Try again in a moment."
-	}
-	if res.retryAfter > 0 {
-		c.Response().Header().Set("Retry-After", fmt.Sprint(res.retryAfter))
+	default:
+		v.Message = refusal(c, res)
 	}
 	return render(c, res.status, views.DemoPage(v))
 }

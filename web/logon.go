@@ -74,19 +74,40 @@ func (s *Server) answerLogon(c echo.Context, a logonAttempt, res logonResult, ne
 		return c.Redirect(http.StatusSeeOther, next)
 	case http.StatusForbidden:
 		v.Result, v.Source = "blocked", a.src.String()
-	case http.StatusUnauthorized:
-		v.Message = msgBadLogon
 	case http.StatusUnprocessableEntity:
 		v.Result, v.Message = "invalid", res.problem
-	case http.StatusTooManyRequests:
-		v.Message = "Too many failed logons. Wait a few minutes and try again."
-	case http.StatusServiceUnavailable:
-		v.Message = "The console is busy checking other logons. Try again in a moment."
+	default:
+		v.Message = refusal(c, res)
 	}
+	return render(c, res.status, views.LoginPage(v))
+}
+
+// refusal returns the message for a refused logon (401, 429, 503) and
+// sets Retry-After where the refusal has a wait.
+func refusal(c echo.Context, res logonResult) string {
 	if res.retryAfter > 0 {
 		c.Response().Header().Set("Retry-After", fmt.Sprint(res.retryAfter))
 	}
-	return render(c, res.status, views.LoginPage(v))
+	switch res.status {
+	case http.StatusUnauthorized:
+		return msgBadLogon
+	case http.StatusTooManyRequests:
+		return fmt.Sprintf("Too many failed logons. Try again in %s.", waitText(res.retryAfter))
+	case http.StatusServiceUnavailable:
+		return "The console is busy checking other logons. Try again in a moment."
+	}
+	return ""
+}
+
+// waitText says a number of seconds the way a person would.
+func waitText(seconds int) string {
+	switch {
+	case seconds <= 1:
+		return "a second"
+	case seconds < 90:
+		return fmt.Sprintf("%d seconds", seconds)
+	}
+	return fmt.Sprintf("%d minutes", (seconds+59)/60)
 }
 
 // logOn runs the contract's logon steps: rate limits, then the mask, and
@@ -283,9 +304,11 @@ func (s *Server) hitLimit(l *throttle.Limiter, src clientip.Source, key string, 
 }
 
 // exempt reports whether the rate limits skip this source (monitoring,
-// load tests), judged by the TCP peer, which cannot be forged.
+// load tests). It is judged by the source address, so exempting a trusted proxy does not
+// exempt every client behind it; a request with no trustworthy address is
+// never exempt.
 func (s *Server) exempt(src clientip.Source) bool {
-	return clientip.Contains(s.cfg.RateLimitExempt, src.Peer)
+	return src.Known && clientip.Contains(s.cfg.RateLimitExempt, src.Addr)
 }
 
 // recordLogon queues the logon event and logs it with the request's

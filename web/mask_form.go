@@ -34,7 +34,14 @@ func (s *Server) handleMaskSave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	text := c.FormValue("mask")
+	texts, ok := c.Request().PostForm["mask"]
+	if !ok || len(texts) != 1 {
+		// A script that misspells the field must not remove the mask: only
+		// an empty mask field does that.
+		return &pageError{status: http.StatusUnprocessableEntity, heading: "Nothing was saved",
+			message: "The form must carry exactly one mask field; send mask= (empty) to remove the mask."}
+	}
+	text := texts[0]
 	v := s.maskForm(c, a)
 	v.Text = text
 	version, verr := parseVersion(c.FormValue("version"))
@@ -109,7 +116,9 @@ func parseVersion(s string) (int64, error) {
 func problemViews(perr *mask.ParseError) []views.ProblemView {
 	out := make([]views.ProblemView, 0, len(perr.Problems))
 	for _, p := range perr.Problems {
-		out = append(out, views.ProblemView{Entry: p.Entry, Kind: p.Kind, Message: p.Message})
+		// The marker names the entry without its label, as typed.
+		entry, _, _ := strings.Cut(p.Entry, "#")
+		out = append(out, views.ProblemView{Entry: strings.TrimSpace(entry), Kind: p.Kind, Message: p.Message})
 	}
 	return out
 }

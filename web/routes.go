@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/logonguard/logonguard/static"
 )
@@ -15,6 +16,7 @@ func (s *Server) routes() *echo.Echo {
 	e.HidePort = true
 	e.IPExtractor = s.ipExtractor
 	e.HTTPErrorHandler = s.handleError
+	e.Pre(middleware.RemoveTrailingSlash(), headAsGet)
 	e.Use(s.middleware()...)
 
 	e.GET("/healthz", s.handleHealth)
@@ -53,4 +55,18 @@ func (s *Server) handleHealth(c echo.Context) error {
 		return c.String(http.StatusServiceUnavailable, "database unavailable")
 	}
 	return c.String(http.StatusOK, "ok")
+}
+
+// headAsGet answers HEAD like GET, for monitors that probe with HEAD. The
+// handler sees a copy of the request: the server still knows it was HEAD
+// and sends no body.
+func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if r := c.Request(); r.Method == http.MethodHead {
+			get := *r
+			get.Method = http.MethodGet
+			c.SetRequest(&get)
+		}
+		return next(c)
+	}
 }

@@ -38,7 +38,7 @@ func (s *Server) handleDurationSave(c echo.Context) error {
 	}
 	give := c.FormValue("hours")
 	hours, err := strconv.Atoi(strings.TrimSpace(give))
-	if err != nil || hours < 1 || hours > 72 {
+	if err != nil || hours < 1 || hours > 72 || strconv.Itoa(hours) != strings.TrimSpace(give) {
 		v := views.DurationFormView{Page: s.page(c, "Session duration"), Hours: give,
 			Current: a.settings.SessionHours,
 			Error:   "Enter a whole number of hours from 1 to 72, such as 8 or 48."}
@@ -77,7 +77,7 @@ func (s *Server) handleEndOtherSessions(c echo.Context) error {
 		Action: "sessions.end_others", NewValue: strconv.FormatInt(n, 10) + " ended"}); err != nil {
 		return err
 	}
-	s.owners.Put(ctx, flashSaved, strconv.FormatInt(n, 10)+" other session(s) ended.")
+	s.owners.Put(ctx, flashSaved, endedMessage(int(n), "other"))
 	return c.Redirect(http.StatusSeeOther, "/security")
 }
 
@@ -109,7 +109,7 @@ func (s *Server) handleEndBlockedSessions(c echo.Context) error {
 		Action: "sessions.end_outside_mask", NewValue: strconv.Itoa(n) + " ended"}); err != nil {
 		return err
 	}
-	s.owners.Put(ctx, flashSaved, strconv.Itoa(n)+" session(s) from outside the logon mask ended.")
+	s.owners.Put(ctx, flashSaved, endedMessage(n, "outside the logon mask"))
 	return c.Redirect(http.StatusSeeOther, "/security")
 }
 
@@ -141,7 +141,12 @@ func (s *Server) handlePasswordSave(c echo.Context) error {
 	if !ok {
 		errs = append(errs, views.FieldError{Field: "current", Message: "This is not your current password."})
 	}
-	if msg := password.CheckStrength(next, acct.Name); msg != "" {
+	if s.cfg.Demo && acct.Name == demoAccount {
+		// The demo password is printed on the logon pages; changing it would
+		// lock every other visitor out of the demo.
+		errs = append(errs, views.FieldError{Field: "new",
+			Message: "The demo account's password cannot be changed in demo mode."})
+	} else if msg := password.CheckStrength(next, acct.Name); msg != "" {
 		errs = append(errs, views.FieldError{Field: "new", Message: msg})
 	}
 	if len(errs) > 0 {
@@ -203,6 +208,8 @@ func checkContact(contact string) string {
 		return ""
 	case utf8.RuneCountInString(contact) > 254 || strings.ContainsFunc(contact, unicode.IsControl):
 		return "Enter at most 254 characters, without line breaks."
+	case strings.ContainsFunc(contact, isInvisible):
+		return "Remove the invisible formatting characters (such as right-to-left marks) from the contact."
 	case strings.Contains(contact, "@"):
 		if addr, err := mail.ParseAddress(contact); err != nil || addr.Address != contact {
 			return "Enter an email address such as name@example.com, or a phone number."
@@ -227,3 +234,18 @@ func isPhone(s string) bool {
 	}
 	return digits >= 6 && digits <= 15
 }
+
+// endedMessage says how many sessions of a kind were ended.
+func endedMessage(n int, which string) string {
+	switch n {
+	case 0:
+		return "No " + which + " sessions were open."
+	case 1:
+		return "1 session (" + which + ") ended."
+	}
+	return strconv.Itoa(n) + " sessions (" + which + ") ended."
+}
+
+// isInvisible reports format characters such as bidirectional overrides
+// and zero-width spaces, which make text read differently than it is.
+func isInvisible(r rune) bool { return unicode.Is(unicode.Cf, r) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -57,7 +58,8 @@ func (s *Server) handleStaffLoginForm(c echo.Context) error {
 }
 
 func (s *Server) handleStaffLogin(c echo.Context) error {
-	a := logonAttempt{name: c.FormValue("staff"), password: c.FormValue("password"), src: source(c)}
+	a := logonAttempt{name: strings.TrimSpace(c.FormValue("staff")), password: c.FormValue("password"),
+		src: source(c)}
 	res, err := s.staffLogOn(c, a)
 	if err != nil {
 		return err
