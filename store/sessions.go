@@ -56,6 +56,17 @@ func (ss *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool
 	return data, true, nil
 }
 
+type existingKey struct{}
+
+// ExistingSession marks ctx for committing a session that was loaded from
+// the store. Such a commit only updates the session's row and fails with
+// ErrNotFound when the row is gone, so a request that was under way when
+// its session was ended (all other sessions, a new password) cannot write
+// the session back.
+func ExistingSession(ctx context.Context) context.Context {
+	return context.WithValue(ctx, existingKey{}, true)
+}
+
 // CommitCtx writes a session with its expiry. The principal, start time and
 // source address are read from the encoded values into their own columns.
 func (ss *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
@@ -66,13 +77,22 @@ func (ss *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, e
 	kind, id := principal(values)
 	created, _ := values[SessionCreated].(time.Time)
 	source, _ := values[SessionSource].(string)
-	_, err = ss.st.write.ExecContext(ctx, `INSERT INTO sessions
+	if existing, _ := ctx.Value(existingKey{}).(bool); existing {
+		res, err := ss.st.write.ExecContext(ctx, `UPDATE sessions SET data = ?, expiry = ?,
+			kind = ?, principal_id = ?, created_at = ?, source = ? WHERE token = ?`,
+			b, millis(expiry), kind, id, millis(created), source, token)
+		if err != nil {
+			return fmt.Errorf("store: commit session: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("store: commit session: %w", ErrNotFound)
+		}
+	} else if _, err := ss.st.write.ExecContext(ctx, `INSERT INTO sessions
 		(token, data, expiry, kind, principal_id, created_at, source) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry,
 		kind = excluded.kind, principal_id = excluded.principal_id,
 		created_at = excluded.created_at, source = excluded.source`,
-		token, b, millis(expiry), kind, id, millis(created), source)
-	if err != nil {
+		token, b, millis(expiry), kind, id, millis(created), source); err != nil {
 		return fmt.Errorf("store: commit session: %w", err)
 	}
 	ss.st.sessions.put(token, cachedSession{data: b, expiry: expiry, principal: principalKey{kind, id},

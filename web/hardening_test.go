@@ -1406,3 +1406,57 @@ func TestConcurrentWritersNeverShowLocked(t *testing.T) {
 		t.Errorf("the server logged a locked database:\n%s", logs)
 	}
 }
+
+func TestEndedSessionStaysEndedUnderRequests(t *testing.T) {
+	env := webtest.Start(t, webtest.Options{})
+	env.AddAccount(t, ownerName, ownerPw)
+	owner := newBrowser(t, env, "203.0.113.5")
+	owner.logOn(ownerName, ownerPw)
+	survived := 0
+	const trials = 20
+	pw, next := ownerPw, "a much better password 7"
+	for trial := range trials {
+		if trial == 3 {
+			next = "another good password 8"
+		}
+		// Each save the other session posts rewrites its session, to carry
+		// the page's notice: the writes must not bring it back once ended.
+		other := newBrowser(t, env, "198.51.100.7")
+		other.logOn(ownerName, pw)
+		other.get("/security/session-duration")
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			form := url.Values{"hours": {"8"}, "_csrf": {other.csrf}}.Encode()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				other.postBody("/security/session-duration", strings.NewReader(form))
+			}
+		}()
+		time.Sleep(5 * time.Millisecond)
+		var r *webtest.Response
+		if trial%2 == 0 {
+			r = owner.post("/security/sessions/end-others", nil)
+		} else {
+			r = owner.post("/security/password", url.Values{"current": {pw}, "new": {next}})
+			pw, next = next, pw
+		}
+		if r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("trial %d: status %d", trial, r.StatusCode)
+		}
+		time.Sleep(5 * time.Millisecond)
+		close(stop)
+		<-done
+		if r := other.get("/security"); r.StatusCode == http.StatusOK {
+			survived++
+		}
+	}
+	if survived > 0 {
+		t.Errorf("%d of %d ended sessions came back through their own requests", survived, trials)
+	}
+}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -53,7 +54,8 @@ func (s *Server) loadSession(sm *scs.SessionManager) echo.MiddlewareFunc {
 			}
 			c.SetRequest(r.WithContext(ctx))
 			c.Response().Header().Add("Vary", "Cookie")
-			c.Response().Before(func() { s.commitSession(c, sm) })
+			loaded := sm.Token(ctx) // "" unless the store had the session
+			c.Response().Before(func() { s.commitSession(c, sm, loaded) })
 			return next(c)
 		}
 	}
@@ -61,11 +63,20 @@ func (s *Server) loadSession(sm *scs.SessionManager) echo.MiddlewareFunc {
 
 // commitSession writes a changed session and its cookie. The cookie's
 // Expires and Max-Age state the same instant as the stored expiry.
-func (s *Server) commitSession(c echo.Context, sm *scs.SessionManager) {
+func (s *Server) commitSession(c echo.Context, sm *scs.SessionManager, loaded string) {
 	ctx := c.Request().Context()
 	switch sm.Status(ctx) {
 	case scs.Modified:
-		token, expiry, err := sm.Commit(ctx)
+		commit := ctx
+		if loaded != "" && sm.Token(ctx) == loaded {
+			commit = store.ExistingSession(ctx)
+		}
+		token, expiry, err := sm.Commit(commit)
+		if errors.Is(err, store.ErrNotFound) {
+			// Ended while this request ran: it stays ended.
+			s.writeCookie(c, sm, "", time.Time{})
+			return
+		}
 		if err != nil {
 			s.cfg.Logger.Error("session_commit", "err", err, "request_id", requestID(c))
 			return
