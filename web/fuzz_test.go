@@ -130,7 +130,7 @@ func FuzzMaskCheckForm(f *testing.F) {
 }
 
 // FuzzDurationForm posts arbitrary hours: 303 and stored exactly when the
-// value is a whole number from 1 to 72, else 422 and nothing changes.
+// value is a plain whole number from 1 to 72, else 422 and nothing changes.
 func FuzzDurationForm(f *testing.F) {
 	for _, seed := range []string{"8", "0", "72", "73", " 5 ", "1.5", "+7", "-1", "0x10", "", "٣"} {
 		f.Add(seed)
@@ -142,8 +142,9 @@ func FuzzDurationForm(f *testing.F) {
 		b.get("/security/session-duration")
 		r := b.post("/security/session-duration", url.Values{"hours": {hours}})
 		after := settingsOf(t, env, id)
+		// A whole number written plainly: no sign, no leading zero.
 		n, err := strconv.Atoi(strings.TrimSpace(hours))
-		valid := err == nil && n >= 1 && n <= 72
+		valid := err == nil && n >= 1 && n <= 72 && strconv.Itoa(n) == strings.TrimSpace(hours)
 		switch {
 		case valid && r.StatusCode == http.StatusSeeOther:
 			if after.SessionHours != n {
