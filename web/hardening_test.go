@@ -322,6 +322,16 @@ func TestCSRFOnEveryStateChangingRoute(t *testing.T) {
 		}
 	}
 	victim := signedIn(t, env, "203.0.113.5")
+	if hasPath(posts, "/recovery") {
+		// An open ticket, which a forged approval would close.
+		filer := newBrowser(t, env, "198.51.100.9")
+		filer.get("/recovery")
+		r := filer.post("/recovery", url.Values{"account": {ownerName},
+			"contact": {"owner@example.com"}, "reason": {"locked out"}})
+		if r.StatusCode != http.StatusCreated {
+			t.Fatalf("filing a ticket: status %d", r.StatusCode)
+		}
+	}
 	settle()
 	before := dbState(t, env)
 	for _, path := range posts {
