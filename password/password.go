@@ -101,6 +101,8 @@ func CheckStrength(pw, accountName string) string {
 		return "Do not use the account name in the password."
 	case strings.Count(pw, pw[:1]) == n:
 		return "Do not repeat one character."
+	case isCommon(pw):
+		return "This is one of the most common passwords; choose one that is not on such lists."
 	}
 	return ""
 }

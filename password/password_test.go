@@ -52,6 +52,10 @@ func TestCheckStrength(t *testing.T) {
 		{"short", "Use at least 12 characters."},
 		{"aaaaaaaaaaaaaa", "Do not repeat one character."},
 		{"my-demo-password", "Do not use the account name in the password."},
+		{"password1234", "This is one of the most common passwords; choose one that is not on such lists."},
+		{"Qwerty123456!", "This is one of the most common passwords; choose one that is not on such lists."},
+		{"letmeinletmein", "This is one of the most common passwords; choose one that is not on such lists."},
+		{"123456789012", "This is one of the most common passwords; choose one that is not on such lists."},
 		{"a long enough phrase", ""},
 	} {
 		if got := CheckStrength(tt.give, "demo"); got != tt.want {

@@ -1,8 +1,11 @@
 package recovery
 
 import (
+	"fmt"
+	"net/mail"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Match says how the contact a requester gave compares with the account's
@@ -56,4 +59,40 @@ func NormalizeContact(s string) string {
 		return ""
 	}
 	return "+" + digits.String()
+}
+
+// CheckContact returns why contact is not an email address or a phone
+// number a person could be reached at, or "". Empty is acceptable: it
+// removes an account's recovery contact.
+func CheckContact(contact string) string {
+	switch {
+	case contact == "":
+		return ""
+	case utf8.RuneCountInString(contact) > MaxContactLen || strings.ContainsFunc(contact, unicode.IsControl):
+		return fmt.Sprintf("Enter at most %d characters, without line breaks.", MaxContactLen)
+	case strings.ContainsFunc(contact, isInvisible):
+		return "Remove the invisible formatting characters (such as right-to-left marks) from the contact."
+	case strings.Contains(contact, "@"):
+		if addr, err := mail.ParseAddress(contact); err != nil || addr.Address != contact {
+			return "Enter an email address such as name@example.com, or a phone number."
+		}
+		return ""
+	case isPhone(contact):
+		return ""
+	}
+	return "Enter an email address such as name@example.com, or a phone number such as +49 30 1234567."
+}
+
+func isPhone(s string) bool {
+	digits := 0
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '+' && i == 0, r == ' ', r == '-', r == '(', r == ')':
+		default:
+			return false
+		}
+	}
+	return digits >= 6 && digits <= 15
 }

@@ -121,7 +121,11 @@ func (r Request) Check() []Problem {
 		}
 	}
 	add("account", checkText("Account name", r.Account, MaxAccountLen, false))
-	add("contact", checkText("Contact address", r.Contact, MaxContactLen, false))
+	msg := checkText("Contact address", r.Contact, MaxContactLen, false)
+	if msg == "" {
+		msg = CheckContact(r.Contact)
+	}
+	add("contact", msg)
 	add("reason", checkText("What happened", r.Reason, MaxReasonLen, true))
 	return out
 }
@@ -149,9 +153,15 @@ func checkText(label, s string, max int, lines bool) string {
 			return label + " holds control characters; only text and line breaks are accepted."
 		}
 		return label + " holds control characters or line breaks; enter it on one line."
+	case strings.ContainsFunc(s, isInvisible):
+		return label + " holds invisible formatting characters (such as right-to-left marks); remove them."
 	}
 	return ""
 }
+
+// isInvisible reports format characters such as bidirectional overrides
+// and zero-width spaces, which make text read differently than it is.
+func isInvisible(r rune) bool { return unicode.Is(unicode.Cf, r) }
 
 func isControl(r rune, lines bool) bool {
 	if lines && (r == '\n' || r == '\r' || r == '\t') {

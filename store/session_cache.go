@@ -7,7 +7,8 @@ import (
 )
 
 // sessionCacheTTL is how long a cached session or session list is trusted
-// before the database is asked again. Changes this process makes update the
+// before the database is asked again, in real (monotonic) time: it is about
+// freshness, not about the business clock tests move. Changes this process makes update the
 // cache at once; changes another process makes (an operator ending
 // sessions) take effect within this time, inside the contract's second.
 const sessionCacheTTL = 500 * time.Millisecond
@@ -50,7 +51,7 @@ func (c *sessionCache) find(token string, now time.Time) (data []byte, found, ok
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, hit := c.byTok[token]
-	if !hit || now.Sub(e.loaded) >= sessionCacheTTL || now.Before(e.loaded) {
+	if !hit || time.Since(e.loaded) >= sessionCacheTTL {
 		return nil, false, false
 	}
 	if !now.Before(e.expiry) {
@@ -64,7 +65,7 @@ func (c *sessionCache) put(token string, e cachedSession) {
 	defer c.mu.Unlock()
 	if len(c.byTok) >= maxCachedSessions {
 		for k, old := range c.byTok {
-			if e.loaded.Sub(old.loaded) >= sessionCacheTTL {
+			if time.Since(old.loaded) >= sessionCacheTTL {
 				delete(c.byTok, k)
 			}
 		}
@@ -99,7 +100,7 @@ func (c *sessionCache) openList(p principalKey, now time.Time) ([]SessionInfo, b
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.open[p]
-	if !ok || now.Sub(e.loaded) >= sessionCacheTTL || now.Before(e.loaded) {
+	if !ok || time.Since(e.loaded) >= sessionCacheTTL {
 		return nil, false
 	}
 	return slices.DeleteFunc(slices.Clone(e.list), func(si SessionInfo) bool {
@@ -107,8 +108,8 @@ func (c *sessionCache) openList(p principalKey, now time.Time) ([]SessionInfo, b
 	}), true
 }
 
-func (c *sessionCache) putOpenList(p principalKey, list []SessionInfo, now time.Time) {
+func (c *sessionCache) putOpenList(p principalKey, list []SessionInfo) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.open[p] = cachedList{list: list, loaded: now}
+	c.open[p] = cachedList{list: list, loaded: time.Now()}
 }

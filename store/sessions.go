@@ -52,7 +52,7 @@ func (ss *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool
 		return nil, false, fmt.Errorf("store: find session: %w", err)
 	}
 	ss.st.sessions.put(token, cachedSession{data: data, expiry: fromMillis(expiry),
-		principal: principalKey{kind, id}, loaded: now})
+		principal: principalKey{kind, id}, loaded: time.Now()})
 	return data, true, nil
 }
 
@@ -96,7 +96,7 @@ func (ss *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, e
 		return fmt.Errorf("store: commit session: %w", err)
 	}
 	ss.st.sessions.put(token, cachedSession{data: b, expiry: expiry, principal: principalKey{kind, id},
-		loaded: ss.st.now()})
+		loaded: time.Now()})
 	return nil
 }
 
@@ -168,7 +168,7 @@ func (s *Store) OpenSessions(ctx context.Context, kind string, id int64) ([]Sess
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: open sessions: %w", err)
 	}
-	s.sessions.putOpenList(principalKey{kind, id}, out, now)
+	s.sessions.putOpenList(principalKey{kind, id}, out)
 	return out, nil
 }
 

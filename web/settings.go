@@ -3,15 +3,13 @@ package web
 import (
 	"errors"
 	"net/http"
-	"net/mail"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/logonguard/logonguard/password"
+	"github.com/logonguard/logonguard/recovery"
 	"github.com/logonguard/logonguard/store"
 	"github.com/logonguard/logonguard/views"
 )
@@ -181,7 +179,7 @@ func (s *Server) handleContactSave(c echo.Context) error {
 		return err
 	}
 	contact := strings.TrimSpace(c.FormValue("contact"))
-	if msg := checkContact(contact); msg != "" {
+	if msg := recovery.CheckContact(contact); msg != "" {
 		v := views.ContactFormView{Page: s.page(c, "Recovery contact"), Contact: contact, Error: msg}
 		return render(c, http.StatusUnprocessableEntity, views.ContactFormPage(v))
 	}
@@ -200,41 +198,6 @@ func (s *Server) handleContactSave(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/security")
 }
 
-// checkContact returns why a recovery contact is not acceptable, or "".
-// It takes an email address or a phone number; empty removes it.
-func checkContact(contact string) string {
-	switch {
-	case contact == "":
-		return ""
-	case utf8.RuneCountInString(contact) > 254 || strings.ContainsFunc(contact, unicode.IsControl):
-		return "Enter at most 254 characters, without line breaks."
-	case strings.ContainsFunc(contact, isInvisible):
-		return "Remove the invisible formatting characters (such as right-to-left marks) from the contact."
-	case strings.Contains(contact, "@"):
-		if addr, err := mail.ParseAddress(contact); err != nil || addr.Address != contact {
-			return "Enter an email address such as name@example.com, or a phone number."
-		}
-		return ""
-	case isPhone(contact):
-		return ""
-	}
-	return "Enter an email address such as name@example.com, or a phone number such as +49 30 1234567."
-}
-
-func isPhone(s string) bool {
-	digits := 0
-	for i, r := range s {
-		switch {
-		case r >= '0' && r <= '9':
-			digits++
-		case r == '+' && i == 0, r == ' ', r == '-', r == '(', r == ')':
-		default:
-			return false
-		}
-	}
-	return digits >= 6 && digits <= 15
-}
-
 // endedMessage says how many sessions of a kind were ended.
 func endedMessage(n int, which string) string {
 	switch n {
@@ -245,7 +208,3 @@ func endedMessage(n int, which string) string {
 	}
 	return strconv.Itoa(n) + " sessions (" + which + ") ended."
 }
-
-// isInvisible reports format characters such as bidirectional overrides
-// and zero-width spaces, which make text read differently than it is.
-func isInvisible(r rune) bool { return unicode.Is(unicode.Cf, r) }
