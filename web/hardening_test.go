@@ -323,14 +323,7 @@ func TestCSRFOnEveryStateChangingRoute(t *testing.T) {
 	}
 	victim := signedIn(t, env, "203.0.113.5")
 	if hasPath(posts, "/recovery") {
-		// An open ticket, which a forged approval would close.
-		filer := newBrowser(t, env, "198.51.100.9")
-		filer.get("/recovery")
-		r := filer.post("/recovery", url.Values{"account": {ownerName},
-			"contact": {"owner@example.com"}, "reason": {"locked out"}})
-		if r.StatusCode != http.StatusCreated {
-			t.Fatalf("filing a ticket: status %d", r.StatusCode)
-		}
+		fileOwnerTicket(t, env) // an open ticket, which a forged approval would close
 	}
 	settle()
 	before := dbState(t, env)
@@ -370,6 +363,18 @@ func TestCSRFOnEveryStateChangingRoute(t *testing.T) {
 		if r := owner.post(path, url.Values{}); isCSRFRefusal(r) {
 			t.Errorf("POST %s with the page's token: refused as forged", path)
 		}
+	}
+}
+
+// fileOwnerTicket files a recovery ticket for the owner from the public form.
+func fileOwnerTicket(t *testing.T, env *webtest.Env) {
+	t.Helper()
+	filer := newBrowser(t, env, "198.51.100.9")
+	filer.get("/recovery")
+	r := filer.post("/recovery", url.Values{"account": {ownerName},
+		"contact": {"owner@example.com"}, "reason": {"locked out"}})
+	if r.StatusCode != http.StatusCreated {
+		t.Fatalf("filing a ticket: status %d", r.StatusCode)
 	}
 }
 
@@ -1328,72 +1333,86 @@ func TestConcurrentSavesOfOneVersion(t *testing.T) {
 	}
 }
 
+// writerAnswer is one response of the concurrent writers test.
+type writerAnswer struct {
+	what   string
+	status int
+	body   string
+}
+
+// writerStep posts worker w's step i: a duration, mask or contact save,
+// or a wrong password, and returns the response.
+func writerStep(t *testing.T, env *webtest.Env, c *webtest.Client, name string,
+	w, i int) *webtest.Response {
+	switch i % 4 {
+	case 0:
+		hours := fmt.Sprint(1 + (w+i)%72)
+		return c.Post("/security/session-duration", url.Values{"hours": {hours}})
+	case 1:
+		mask := fmt.Sprintf("127.0.0.1;198.51.100.%d", i)
+		return c.Post("/security/logon-mask", url.Values{"mask": {mask}})
+	case 2:
+		contact := fmt.Sprintf("o%d@example.com", i)
+		return c.Post("/security/recovery-contact", url.Values{"contact": {contact}})
+	}
+	return env.Client(t).Post("/login", url.Values{"account": {name}, "password": {"wrong one"}})
+}
+
+// operatorWrites writes session durations from another store on the same
+// file, as operator commands would, until stop closes; it sends its first
+// error, or nil, on the returned channel.
+func operatorWrites(other *store.Store, ids []int64, stop <-chan struct{}) <-chan error {
+	errs := make(chan error, 1)
+	go func() {
+		by := store.Actor{Name: "operator test", Source: "shell"}
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				errs <- nil
+				return
+			default:
+			}
+			u := store.SettingsUpdate{AccountID: ids[i%len(ids)], By: by}
+			if _, _, err := other.UpdateSessionHours(context.Background(), u, 1+i%72); err != nil {
+				errs <- err
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	return errs
+}
+
 func TestConcurrentWritersNeverShowLocked(t *testing.T) {
 	env := webtest.Start(t, webtest.Options{RateLimitExempt: mustPrefixes(t, "127.0.0.1/32")})
 	var ids []int64
 	for i := range 4 {
 		ids = append(ids, env.AddAccount(t, fmt.Sprintf("owner%d", i), ownerPw).ID)
 	}
-	// A second store on the same file writes as an operator command would.
 	other, err := store.Open(context.Background(), env.Store.Path(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
+	stop := make(chan struct{})
+	otherErrs := operatorWrites(other, ids, stop)
 
-	type answer struct {
-		what   string
-		status int
-		body   string
-	}
-	answers := make(chan answer, 4096)
+	const workers, steps = 16, 15
+	answers := make(chan writerAnswer, workers*steps)
 	var wg sync.WaitGroup
-	for w := range 16 {
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			c := env.Client(t)
 			name := fmt.Sprintf("owner%d", w%4)
 			c.LogOn(name, ownerPw)
-			for i := range 15 {
-				var r *webtest.Response
-				switch i % 4 {
-				case 0:
-					hours := fmt.Sprint(1 + (w+i)%72)
-					r = c.Post("/security/session-duration", url.Values{"hours": {hours}})
-				case 1:
-					mask := fmt.Sprintf("127.0.0.1;198.51.100.%d", i)
-					r = c.Post("/security/logon-mask", url.Values{"mask": {mask}})
-				case 2:
-					contact := fmt.Sprintf("o%d@example.com", i)
-					r = c.Post("/security/recovery-contact", url.Values{"contact": {contact}})
-				default:
-					guess := url.Values{"account": {name}, "password": {"wrong one"}}
-					r = env.Client(t).Post("/login", guess)
-				}
-				answers <- answer{fmt.Sprintf("worker %d step %d", w, i), r.StatusCode, r.Body}
+			for i := range steps {
+				r := writerStep(t, env, c, name, w, i)
+				answers <- writerAnswer{fmt.Sprintf("worker %d step %d", w, i), r.StatusCode, r.Body}
 			}
 		}()
 	}
-	stop := make(chan struct{})
-	otherErrs := make(chan error, 1)
-	go func() {
-		by := store.Actor{Name: "operator test", Source: "shell"}
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				otherErrs <- nil
-				return
-			default:
-			}
-			u := store.SettingsUpdate{AccountID: ids[i%len(ids)], By: by}
-			if _, _, err := other.UpdateSessionHours(context.Background(), u, 1+i%72); err != nil {
-				otherErrs <- err
-				return
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}()
 	wg.Wait()
 	close(stop)
 	if err := <-otherErrs; err != nil {
@@ -1408,8 +1427,8 @@ func TestConcurrentWritersNeverShowLocked(t *testing.T) {
 			t.Errorf("%s: status %d", a.what, a.status)
 		}
 	}
-	if n != 16*15 {
-		t.Errorf("%d answers, want %d", n, 16*15)
+	if n != workers*steps {
+		t.Errorf("%d answers, want %d", n, workers*steps)
 	}
 	logs := env.LogText()
 	if strings.Contains(logs, "database is locked") || strings.Contains(logs, "SQLITE_BUSY") {

@@ -384,6 +384,37 @@ func restartShowsLast(t *testing.T, db string) {
 	}
 }
 
+// logonAnswer is what one logon got.
+type logonAnswer struct {
+	status int
+	err    error
+}
+
+// logonsUnderWay starts n wrong-password logons at once, each from a
+// client that already has the form, and returns a function that waits for
+// their answers.
+func logonsUnderWay(t *testing.T, p *proc, n int) func() []logonAnswer {
+	t.Helper()
+	answers := make([]logonAnswer, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		c := newFormClient(p.base)
+		if _, _, err := c.get("/login"); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers[i].status, _, answers[i].err = c.post("/login",
+				url.Values{"account": {procOwner}, "password": {"not the password"}})
+		}()
+	}
+	return func() []logonAnswer {
+		wg.Wait()
+		return answers
+	}
+}
+
 // TestGracefulStopFinishesAndFlushes sends SIGTERM while logons are under
 // way: each gets its answer, the logon events queued just before the
 // signal are in the database after the exit, and the database is closed
@@ -396,43 +427,23 @@ func TestGracefulStopFinishesAndFlushes(t *testing.T) {
 	addOwner(t, db, procOwner)
 	p := startProc(t, db, "-ratelimit-exempt", "127.0.0.1/32")
 	const n = 16
-	var wg sync.WaitGroup
-	statuses := make(chan int, n)
-	errs := make(chan error, n)
-	for range n {
-		c := newFormClient(p.base)
-		if _, _, err := c.get("/login"); err != nil {
-			t.Fatal(err)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			status, err := c.logOn(procOwner, "not the password")
-			if err != nil {
-				errs <- err
-				return
-			}
-			statuses <- status
-		}()
-	}
+	wait := logonsUnderWay(t, p, n)
 	// Each check takes tens of milliseconds on a bounded number of slots,
 	// so most of the sixteen are still waiting when the signal comes.
 	time.Sleep(40 * time.Millisecond)
 	if err := p.stop(t, 30*time.Second); err != nil {
 		t.Errorf("serve after SIGTERM: %v", err)
 	}
-	wg.Wait()
-	close(statuses)
-	close(errs)
-	for err := range errs {
-		t.Errorf("a logon under way at SIGTERM got no answer: %v", err)
-	}
 	got := 0
-	for s := range statuses {
-		if s != http.StatusUnauthorized {
-			t.Errorf("logon under way at SIGTERM: status %d, want 401", s)
+	for _, a := range wait() {
+		switch {
+		case a.err != nil:
+			t.Errorf("a logon under way at SIGTERM got no answer: %v", a.err)
+		case a.status != http.StatusUnauthorized:
+			t.Errorf("logon under way at SIGTERM: status %d, want 401", a.status)
+		default:
+			got++
 		}
-		got++
 	}
 	if _, err := os.Stat(db + "-wal"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("write-ahead log left after a graceful stop: %v", err)
