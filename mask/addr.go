@@ -82,7 +82,7 @@ func parseIPv4(s string) (netip.Addr, *fault) {
 	}
 	var b [4]byte
 	for i, v := range values {
-		if v < 0 {
+		if v < 0 || v > 255 {
 			return netip.Addr{}, newFault(KindNotAddress, "has a number above 255; "+
 				"each of the four numbers of an IPv4 address is 0 to 255.")
 		}
@@ -96,15 +96,16 @@ func parseIPv4(s string) (netip.Addr, *fault) {
 func leadingZero(s string, kinds, values [4]int) *fault {
 	const why = "has a number written with a leading zero or a sign, which some " +
 		"systems read as octal or hexadecimal"
+	var fixed [4]byte
 	for i, k := range kinds {
-		if k == octetAmbig || values[i] < 0 {
+		v := values[i]
+		if k == octetAmbig || v < 0 || v > 255 {
 			return newFault(KindLeadingZero, "%s; write each number in plain decimal, "+
 				"0 to 255, with no sign.", why)
 		}
+		fixed[i] = byte(v)
 	}
-	fixed := netip.AddrFrom4([4]byte{byte(values[0]), byte(values[1]),
-		byte(values[2]), byte(values[3])})
-	return newFault(KindLeadingZero, "%s; write %s rather than %s.", why, fixed, s)
+	return newFault(KindLeadingZero, "%s; write %s rather than %s.", why, netip.AddrFrom4(fixed), s)
 }
 
 // parseIPv6 parses an IPv6 address, with the IPv4 tail of a mapped

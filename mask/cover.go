@@ -20,9 +20,10 @@ func toU128(a netip.Addr) u128 {
 
 func (u u128) addr(is4 bool) netip.Addr {
 	if is4 {
-		var b [4]byte
-		binary.BigEndian.PutUint32(b[:], uint32(u.lo))
-		return netip.AddrFrom4(b)
+		// An IPv4 address fills the low 32 bits of lo.
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], u.lo)
+		return netip.AddrFrom4([4]byte(b[4:]))
 	}
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[:8], u.hi)

@@ -60,10 +60,10 @@ type ParseError struct {
 // Error sums the problems up in one line, quoting the first.
 func (e *ParseError) Error() string {
 	n := len(e.Problems) + e.Omitted
-	switch {
-	case n == 0:
+	switch n {
+	case 0:
 		return "mask: refused"
-	case n == 1:
+	case 1:
 		return "mask: " + e.Problems[0].Message
 	}
 	return fmt.Sprintf("mask: %d problems, the first: %s", n, e.Problems[0].Message)

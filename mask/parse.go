@@ -61,7 +61,7 @@ func (ps *parser) run(text string) {
 
 // entry parses one non-empty, trimmed entry and its label.
 func (ps *parser) entry(item string) {
-	n := int32(len(ps.items))
+	n := int32(len(ps.items)) //nolint:gosec // under MaxTextBytes entries: Parse caps the text
 	ps.items = append(ps.items, item)
 	addr, label, _ := strings.Cut(item, "#")
 	addr, label = trimBlank(addr), trimBlank(label)

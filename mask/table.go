@@ -38,12 +38,14 @@ func buildTable(recs []rec) Table {
 	var labels []string
 	index := make(map[string]uint32)
 	for _, r := range recs {
-		v := uint32(r.p.Bits())
+		v := uint32(r.p.Bits()) //nolint:gosec // a valid prefix's length, 0 to 128
 		if r.label != "" {
 			i, ok := index[r.label]
 			if !ok {
 				labels = append(labels, r.label)
-				i = uint32(len(labels))
+				// Fewer labels than entries in 512 KiB of text: well below the
+				// 2^24 the upper bits hold.
+				i = uint32(len(labels)) //nolint:gosec // see above
 				index[r.label] = i
 			}
 			v |= i << 8
