@@ -32,6 +32,8 @@ var Default = Params{MemoryKiB: 19 * 1024, Passes: 2, Threads: 1}
 const (
 	saltLen = 16
 	keyLen  = 32
+	// maxKeyLen bounds the key a stored hash may carry.
+	maxKeyLen = 1024
 )
 
 // ErrMalformed means a stored hash is not in the expected form.
@@ -55,7 +57,8 @@ func Verify(pw, hash string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	got := argon2.IDKey([]byte(pw), salt, p.Passes, p.MemoryKiB, p.Threads, uint32(len(key)))
+	n := uint32(len(key)) //nolint:gosec // decode refuses keys longer than maxKeyLen
+	got := argon2.IDKey([]byte(pw), salt, p.Passes, p.MemoryKiB, p.Threads, n)
 	return subtle.ConstantTimeCompare(got, key) == 1, nil
 }
 
@@ -77,7 +80,8 @@ func decode(hash string) (Params, []byte, []byte, error) {
 	}
 	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
 	key, err2 := base64.RawStdEncoding.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(salt) < 8 || len(key) < 16 {
+	if err1 != nil || err2 != nil || len(salt) < 8 || len(key) < 16 ||
+		len(key) > maxKeyLen {
 		return Params{}, nil, nil, ErrMalformed
 	}
 	return p, salt, key, nil
