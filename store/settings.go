@@ -154,8 +154,8 @@ func updateFieldTx(ctx context.Context, tx *sql.Tx, now time.Time, u SettingsUpd
 		return cur, false, nil
 	}
 	// The column name comes from the fixed field table above, never from input.
-	_, err = tx.ExecContext(ctx, "UPDATE account_settings SET "+f.column+` = ?,
-		version = version + 1, updated_at = ?,
+	_, err = tx.ExecContext(ctx, "UPDATE account_settings SET "+f.column+ //nolint:gosec // see above
+		` = ?, version = version + 1, updated_at = ?,
 		seq = (SELECT coalesce(max(seq), 0) + 1 FROM account_settings)
 		WHERE account_id = ?`, value, millis(now), u.AccountID)
 	if err != nil {

@@ -71,13 +71,11 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
 	if err := migrate(ctx, write); err != nil {
-		write.Close()
-		return nil, err
+		return nil, errors.Join(err, write.Close())
 	}
 	read, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
-		write.Close()
-		return nil, fmt.Errorf("store: open: %w", err)
+		return nil, errors.Join(fmt.Errorf("store: open: %w", err), write.Close())
 	}
 	read.SetMaxOpenConns(max(4, runtime.NumCPU()*2))
 	read.SetMaxIdleConns(max(4, runtime.NumCPU()*2))
@@ -122,11 +120,12 @@ func migrate(ctx context.Context, db *sql.DB) error {
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	var errs []error
 	s.stmts.Range(func(_, v any) bool {
-		v.(*sql.Stmt).Close()
+		errs = append(errs, v.(*sql.Stmt).Close())
 		return true
 	})
-	return errors.Join(s.read.Close(), s.write.Close())
+	return errors.Join(append(errs, s.read.Close(), s.write.Close())...)
 }
 
 // stmt returns the prepared read statement for q, preparing it once.
@@ -139,7 +138,8 @@ func (s *Store) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 		return nil, fmt.Errorf("store: prepare: %w", err)
 	}
 	if prev, loaded := s.stmts.LoadOrStore(q, st); loaded {
-		st.Close()
+		// Another caller prepared the same query first; theirs serves.
+		defer st.Close()
 		return prev.(*sql.Stmt), nil
 	}
 	return st, nil
@@ -147,7 +147,7 @@ func (s *Store) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 
 // queryRow runs a one-row read through a prepared statement.
 func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	st, err := s.stmt(ctx, q)
+	st, err := s.stmt(ctx, q) //nolint:sqlclosecheck // kept for the Store's life
 	if err != nil {
 		// The unprepared query reports the same error through Scan.
 		return s.read.QueryRowContext(ctx, q, args...)
@@ -157,7 +157,7 @@ func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 
 // query runs a read through a prepared statement.
 func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	st, err := s.stmt(ctx, q)
+	st, err := s.stmt(ctx, q) //nolint:sqlclosecheck // kept for the Store's life
 	if err != nil {
 		return nil, err
 	}
