@@ -78,8 +78,12 @@ func runClients(b *testing.B, want int, newReq func(client int) *http.Request) {
 					bad.Add(1)
 					continue
 				}
-				io.Copy(io.Discard, resp.Body)
+				_, err = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
+				if err != nil {
+					bad.Add(1)
+					continue
+				}
 				if resp.StatusCode != want {
 					if bad.Add(1) == 1 {
 						b.Logf("first bad status: %d", resp.StatusCode)

@@ -163,6 +163,7 @@ func dbState(t testing.TB, env *webtest.Env) map[string][]string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer rows.Close()
 	var tables []string
 	for rows.Next() {
 		var name string
@@ -171,7 +172,9 @@ func dbState(t testing.TB, env *webtest.Env) map[string][]string {
 		}
 		tables = append(tables, name)
 	}
-	rows.Close()
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	out := map[string][]string{}
 	for _, tab := range tables {
 		q := "SELECT * FROM " + tab

@@ -205,7 +205,7 @@ func (s *Server) verifyLogon(ctx context.Context, a logonAttempt, hash string, k
 		return logonResult{status: http.StatusTooManyRequests, retryAfter: wait}, false, nil
 	}
 	ok, err = s.verify(ctx, a.password, hash)
-	s.endGuess(a.src, err == nil && !(ok && known), failures...)
+	s.endGuess(a.src, err == nil && (!ok || !known), failures...)
 	if errors.Is(err, errBusy) {
 		return logonResult{status: http.StatusServiceUnavailable, retryAfter: 2}, false, nil
 	}

@@ -77,7 +77,7 @@ const csrfCookie = "_csrf"
 // trusted proxy, so it is built twice and chosen per request.
 func (s *Server) csrf() echo.MiddlewareFunc {
 	build := func(secure bool) echo.MiddlewareFunc {
-		return middleware.CSRFWithConfig(middleware.CSRFConfig{
+		return middleware.CSRFWithConfig(middleware.CSRFConfig{ //nolint:gosec // field names, no secret
 			TokenLookup:    "form:_csrf",
 			CookieName:     csrfCookie,
 			CookiePath:     "/",

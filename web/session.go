@@ -88,7 +88,10 @@ func (s *Server) commitSession(c echo.Context, sm *scs.SessionManager, loaded st
 }
 
 func (s *Server) writeCookie(c echo.Context, sm *scs.SessionManager, token string, expiry time.Time) {
-	ck := &http.Cookie{
+	// Secure whenever the request came over TLS, directly or through a
+	// trusted proxy; over plain HTTP (a console on localhost) a browser
+	// would drop a Secure cookie.
+	ck := &http.Cookie{ //nolint:gosec // see above
 		Name:     sm.Cookie.Name,
 		Value:    token,
 		Path:     "/",

@@ -5,6 +5,7 @@ package webtest
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -111,12 +112,20 @@ func Start(t testing.TB, opts Options) *Env {
 		t.Fatal(err)
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
-	go hs.Serve(ln)
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
 	env.URL = "http://" + ln.Addr().String()
 	env.stop = func() {
-		hs.Close()
+		if err := hs.Close(); err != nil {
+			t.Errorf("webtest: close listener: %v", err)
+		}
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("webtest: serve: %v", err)
+		}
 		srv.Close()
-		st.Close()
+		if err := st.Close(); err != nil {
+			t.Errorf("webtest: close database: %v", err)
+		}
 	}
 	t.Cleanup(env.Stop)
 	return env
