@@ -62,6 +62,15 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 			return nil, fmt.Errorf("store: create directory: %w", err)
 		}
 	}
+	// The file holds password hashes: create it readable by its owner only
+	// (SQLite gives its -wal and -shm files the same mode).
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: create database file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("store: create database file: %w", err)
+	}
 	write, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)

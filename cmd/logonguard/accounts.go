@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/user"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/logonguard/logonguard/password"
 	"github.com/logonguard/logonguard/store"
@@ -22,6 +24,12 @@ func dbArgs(name string, args []string, nargs int) (string, []string, error) {
 	db := fs.String("db", "./data/logonguard.db", "SQLite file")
 	if err := fs.Parse(args); err != nil {
 		return "", nil, fmt.Errorf("%w: %s: %w", errUsage, name, err)
+	}
+	for _, a := range fs.Args() {
+		if strings.HasPrefix(a, "-") {
+			return "", nil, fmt.Errorf("%w: %s: flags such as -db go before the other arguments, not %q after them",
+				errUsage, name, a)
+		}
 	}
 	if fs.NArg() != nargs {
 		return "", nil, fmt.Errorf("%w: %s takes -db FILE and %d argument(s), got %d", errUsage, name,
@@ -87,10 +95,10 @@ func readPassword(r io.Reader, name string) (string, error) {
 
 // checkName refuses names the logon form could never match.
 func checkName(kind, name string) error {
-	if name == "" || len([]rune(name)) > 64 || strings.TrimSpace(name) != name ||
-		strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return fmt.Errorf("%w: %s name %q: use 1 to 64 characters, no control characters or outer blanks",
-			errUsage, kind, name)
+	if name == "" || len([]rune(name)) > 64 || strings.TrimSpace(name) != name || !utf8.ValidString(name) ||
+		strings.ContainsFunc(name, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) {
+		return fmt.Errorf("%w: %s name %q: use 1 to 64 characters, no control or invisible characters "+
+			"and no outer blanks", errUsage, kind, name)
 	}
 	return nil
 }

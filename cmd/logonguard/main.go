@@ -17,10 +17,25 @@ import (
 // errUsage marks a bad command line; main prints it as one line.
 var errUsage = errors.New("usage")
 
+// errHelp means help was asked for and printed; it is not a failure.
+var errHelp = errors.New("help printed")
+
+// usageText is what logonguard -h prints.
+const usageText = `usage: logonguard COMMAND [-db FILE] [ARGS]
+  serve [flags]                      serve the console (logonguard serve -h lists the flags)
+  account add|set-password NAME      password read from stdin
+  account list | clear-mask NAME     list owners; remove an owner's logon mask (break-glass)
+  staff add NAME | list | remove NAME  support staff
+  backup FILE | restore FILE         consistent copy of the database; restore into a stopped server
+  version                            module version and commit`
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
+	if errors.Is(err, errHelp) {
+		return
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "logonguard: "+oneLine(err.Error()))
 		os.Exit(1)
@@ -45,7 +60,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "restore":
 		return env.restore(args[1:])
 	case "version", "-version", "--version":
+		if len(args) > 1 {
+			return fmt.Errorf("%w: version takes no arguments, got %q", errUsage, args[1])
+		}
 		fmt.Fprintln(stdout, versionLine())
+		return nil
+	case "help", "-h", "-help", "--help":
+		fmt.Fprintln(stdout, usageText)
 		return nil
 	}
 	return fmt.Errorf("%w: unknown command %q", errUsage, args[0])

@@ -50,7 +50,8 @@ type rawFlags struct {
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	var r rawFlags
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// Parse errors become one line on stderr; -h prints the flags below.
+	fs.SetOutput(io.Discard)
 	fs.StringVar(&r.addr, "addr", "127.0.0.1:8080", "listen address")
 	fs.StringVar(&r.db, "db", "./data/logonguard.db", "SQLite file")
 	fs.BoolVar(&r.demo, "demo", false, "seed the demo owner and staff, enable /demo")
@@ -65,8 +66,13 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&r.cert, "tls-cert", "", "TLS certificate file")
 	fs.StringVar(&r.key, "tls-key", "", "TLS key file")
 	fs.BoolVar(&r.version, "version", false, "print the version and exit")
-	if err := fs.Parse(args); err != nil {
-		return Config{}, fmt.Errorf("%w: %w", errUsage, err)
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stderr)
+		fmt.Fprintln(stderr, "usage: logonguard serve [flags]; each flag also from LOGONGUARD_<NAME>")
+		fs.PrintDefaults()
+		return Config{}, errHelp
+	} else if err != nil {
+		return Config{}, fmt.Errorf("%w: serve: %w", errUsage, err)
 	}
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("%w: serve takes no arguments, got %q", errUsage, fs.Arg(0))
@@ -78,7 +84,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		name := "LOGONGUARD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v := getenv(name); v != "" && !set[f.Name] {
 			if err := f.Value.Set(v); err != nil {
-				envErrs = append(envErrs, fmt.Errorf("%s: %w", name, err))
+				envErrs = append(envErrs, fmt.Errorf("%s=%q is not a valid value for -%s", name, v, f.Name))
 			}
 		}
 	})
@@ -97,6 +103,11 @@ func (r rawFlags) validate() (Config, error) {
 	var err error
 	if cfg.TrustedProxies, err = clientip.ParsePrefixes(r.trusted); err != nil {
 		add("-trusted-proxy: %v", err)
+	}
+	for _, p := range cfg.TrustedProxies {
+		if p.Bits() == 0 {
+			add("-trusted-proxy: %s would believe every client's X-Forwarded-For; name your proxies", p)
+		}
 	}
 	if cfg.RateLimitExempt, err = clientip.ParsePrefixes(r.exempt); err != nil {
 		add("-ratelimit-exempt: %v", err)
@@ -120,6 +131,10 @@ func (r rawFlags) validate() (Config, error) {
 	}
 	if (r.cert == "") != (r.key == "") {
 		add("-tls-cert and -tls-key go together")
+	} else if r.cert != "" {
+		if _, err := tls.LoadX509KeyPair(r.cert, r.key); err != nil {
+			add("-tls-cert, -tls-key: the certificate and key cannot be loaded")
+		}
 	}
 	host, _, err := net.SplitHostPort(r.addr)
 	if err != nil {
@@ -216,12 +231,12 @@ func (env cmdEnv) serve(args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "db", cfg.DB, "demo", cfg.Demo, "tls", cfg.TLSCert != "")
 	errc := make(chan error, 2)
 	ms, err := serveMetrics(cfg.MetricsAddr, srv, log, errc)
 	if err != nil {
 		return errors.Join(err, ln.Close())
 	}
+	log.Info("serving", "addr", ln.Addr().String(), "db", cfg.DB, "demo", cfg.Demo, "tls", cfg.TLSCert != "")
 	go func() {
 		if cfg.TLSCert != "" {
 			errc <- hs.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)

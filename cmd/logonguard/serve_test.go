@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -129,5 +130,48 @@ func TestRestoreRefusedWhileServing(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("healthz after restore: %d", resp.StatusCode)
+	}
+}
+
+// TestCommandLineErrorsAreOneLine: bad command lines exit non-zero with a
+// single line that says what is wrong; help is not an error.
+func TestCommandLineErrorsAreOneLine(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		give     []string
+		env      map[string]string
+		wantWord string
+	}{
+		{name: "unknown serve flag", give: []string{"serve", "-bogus"}, wantWord: "-bogus"},
+		{name: "version with an argument", give: []string{"version", "extra"}, wantWord: "extra"},
+		{name: "flag after the name", give: []string{"account", "add", "x", "-db", "f.db"}, wantWord: "before"},
+		{name: "bad bool from the environment", give: []string{"serve"},
+			env: map[string]string{"LOGONGUARD_DEMO": "yes"}, wantWord: "LOGONGUARD_DEMO"},
+		{name: "trusting every address", give: []string{"serve", "-trusted-proxy", "0.0.0.0/0"},
+			wantWord: "every client"},
+		{name: "invisible character in a name", give: []string{"account", "add", "-db",
+			filepath.Join(t.TempDir(), "x.db"), "ad\u200bmin"}, wantWord: "invisible"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), tt.give, strings.NewReader("a-strong-enough-pass\n"), &stdout, &stderr)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := oneLine(err.Error())
+			if !strings.Contains(msg, tt.wantWord) {
+				t.Errorf("error %q does not mention %q", msg, tt.wantWord)
+			}
+			if stderr.Len() != 0 {
+				t.Errorf("extra output on stderr: %q", stderr.String())
+			}
+		})
+	}
+	var stdout bytes.Buffer
+	if err := run(context.Background(), []string{"-h"}, nil, &stdout, io.Discard); err != nil || stdout.Len() == 0 {
+		t.Errorf("-h: err %v, output %q", err, stdout.String())
 	}
 }
