@@ -64,7 +64,7 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 	}
 	// The file holds password hashes: create it readable by its owner only
 	// (SQLite gives its -wal and -shm files the same mode).
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600) //nolint:gosec // the operator names the database file
 	if err != nil {
 		return nil, fmt.Errorf("store: create database file: %w", err)
 	}
