@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -901,26 +902,48 @@ func TestUnknownAccountTakesAsLongAsWrongPassword(t *testing.T) {
 		t.Skip("hashes at the production cost")
 	}
 	env, _ := realCostEnv(t, webtest.Options{RateLimitExempt: mustPrefixes(t, "0.0.0.0/0,::/0")})
+	// A busy machine can skew one run's medians; a real difference, such
+	// as an unknown account skipping the hash, skews every run.
+	var ratios []string
+	for range 3 {
+		ratio := timingRatio(t, env)
+		ratios = append(ratios, fmt.Sprintf("%.3f", ratio))
+		if ratio <= 1.2 && ratio >= 1/1.2 {
+			t.Logf("ratio unknown/wrong %s", strings.Join(ratios, ", then "))
+			return
+		}
+	}
+	t.Errorf("ratios unknown/wrong %v, each outside 1/1.2 .. 1.2", ratios)
+}
+
+// timingRatio measures wrong passwords and unknown accounts in one run, in
+// pairs of random order, and returns the ratio of their medians.
+func timingRatio(t *testing.T, env *webtest.Env) float64 {
+	t.Helper()
 	var wrong, unknown []time.Duration
-	for i := range 25 {
-		r1, d1 := timedLogon(t, env, "203.0.113.5", ownerName, "wrong password")
-		r2, d2 := timedLogon(t, env, "203.0.113.5", "nobody-here", "wrong password")
+	for i := range 34 {
+		first, second := ownerName, "nobody-here"
+		if rand.IntN(2) == 0 {
+			first, second = second, first
+		}
+		r1, d1 := timedLogon(t, env, "203.0.113.5", first, "wrong password")
+		r2, d2 := timedLogon(t, env, "203.0.113.5", second, "wrong password")
 		if r1.StatusCode != http.StatusUnauthorized || r2.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("statuses %d and %d, want 401 for both", r1.StatusCode, r2.StatusCode)
 		}
 		if r1.Doc.Find(".result").Text() != r2.Doc.Find(".result").Text() {
 			t.Fatal("the two refusals read differently")
 		}
+		if first != ownerName {
+			d1, d2 = d2, d1
+		}
 		if i >= 3 { // the first rounds warm caches
 			wrong, unknown = append(wrong, d1), append(unknown, d2)
 		}
 	}
 	mw, mu := median(wrong), median(unknown)
-	ratio := float64(mu) / float64(mw)
-	t.Logf("median wrong password %v, unknown account %v, ratio unknown/wrong %.3f", mw, mu, ratio)
-	if ratio > 1.2 || ratio < 1/1.2 {
-		t.Errorf("ratio %.3f is outside 1/1.2 .. 1.2", ratio)
-	}
+	t.Logf("median wrong password %v, unknown account %v", mw, mu)
+	return float64(mu) / float64(mw)
 }
 
 func isMaskPath(p string) bool { return strings.HasPrefix(p, "/security/logon-mask") }
