@@ -3,14 +3,14 @@ package mask
 import (
 	"errors"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"unicode"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/logonguard/logonguard/internal/cases"
 )
 
 // caseRow is one row of shared/cases/mask.tsv.
@@ -22,45 +22,12 @@ type caseRow struct {
 	source string
 }
 
-// casesDir finds shared/cases by walking up to go.mod and then to its
-// sibling shared folder.
-func casesDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "cases")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the package directory")
-		}
-		dir = parent
-	}
-}
-
 func readCases(t testing.TB) []caseRow {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(casesDir(t), "mask.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
-	if got := lines[0]; got != "input\twant\tnotes\tsource" {
-		t.Fatalf("mask.tsv header = %q", got)
-	}
-	unescape := strings.NewReplacer(`\n`, "\n", `\r`, "\r")
 	var rows []caseRow
-	for i, line := range lines[1:] {
-		f := strings.Split(line, "\t")
-		if len(f) != 4 {
-			t.Fatalf("mask.tsv line %d: %d fields, want 4", i+2, len(f))
-		}
-		rows = append(rows, caseRow{line: i + 2, input: unescape.Replace(f[0]),
-			want: f[1], notes: f[2], source: f[3]})
+	for _, r := range cases.Read(t, "mask.tsv", "input", "want", "notes", "source") {
+		rows = append(rows, caseRow{line: r.Line, input: cases.Unescape(r.Get("input")),
+			want: r.Get("want"), notes: r.Get("notes"), source: r.Get("source")})
 	}
 	return rows
 }

@@ -121,13 +121,22 @@ func (env cmdEnv) account(args []string) error {
 }
 
 func (env cmdEnv) accountAdd(args []string) error {
-	st, rest, err := env.openDB("account add", args, 1)
+	return env.addPerson("account", args, func(st *store.Store, name, hash string) error {
+		_, err := st.CreateAccount(env.ctx, name, hash, operator())
+		return err
+	})
+}
+
+// addPerson is account add and staff add: a checked name, a strong
+// password from stdin, an argon2id hash, one audited insert.
+func (env cmdEnv) addPerson(kind string, args []string, create func(st *store.Store, name, hash string) error) error {
+	st, rest, err := env.openDB(kind+" add", args, 1)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	name := rest[0]
-	if err := checkName("account", name); err != nil {
+	if err := checkName(kind, name); err != nil {
 		return err
 	}
 	pw, err := readPassword(env.stdin, name)
@@ -138,12 +147,12 @@ func (env cmdEnv) accountAdd(args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := st.CreateAccount(env.ctx, name, hash, operator()); errors.Is(err, store.ErrExists) {
-		return fmt.Errorf("account %q exists already", name)
+	if err := create(st, name, hash); errors.Is(err, store.ErrExists) {
+		return fmt.Errorf("%s %q exists already", kind, name)
 	} else if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "account %s added\n", name)
+	fmt.Fprintf(env.stdout, "%s %s added\n", kind, name)
 	return nil
 }
 
@@ -163,30 +172,10 @@ func (env cmdEnv) staff(args []string) error {
 }
 
 func (env cmdEnv) staffAdd(args []string) error {
-	st, rest, err := env.openDB("staff add", args, 1)
-	if err != nil {
+	return env.addPerson("staff", args, func(st *store.Store, name, hash string) error {
+		_, err := st.CreateStaff(env.ctx, name, hash, operator())
 		return err
-	}
-	defer st.Close()
-	name := rest[0]
-	if err := checkName("staff", name); err != nil {
-		return err
-	}
-	pw, err := readPassword(env.stdin, name)
-	if err != nil {
-		return err
-	}
-	hash, err := password.Hash(pw, password.Default)
-	if err != nil {
-		return err
-	}
-	if _, err := st.CreateStaff(env.ctx, name, hash, operator()); errors.Is(err, store.ErrExists) {
-		return fmt.Errorf("staff member %q exists already", name)
-	} else if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.stdout, "staff %s added\n", name)
-	return nil
+	})
 }
 
 // seedDemo creates the demo owner and staff member where they do not exist.
