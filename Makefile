@@ -35,10 +35,10 @@ test-short: ## the tests without the browser and crash tests
 	$(GO) test -count=1 -short ./...
 
 bench: ## the contract's benchmarks (under 10 minutes); writes bench.txt
-	$(GO) test -run '^$$' -bench . -benchmem -timeout 10m ./mask/ ./web/ | tee bench.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -timeout 10m ./mask/ ./web/ | tee bench.txt
 
 bench-full: ## heavier benchmark runs (scaling, memory)
-	LOGONGUARD_BENCH_FULL=1 $(GO) test -run '^$$' -bench . -benchmem -count 5 -timeout 60m ./... | tee bench-full.txt
+	set -o pipefail; LOGONGUARD_BENCH_FULL=1 $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./... | tee bench-full.txt
 
 lint: ## golangci-lint, pinned in tools/go.mod
 	$(GO) tool -modfile=tools/go.mod golangci-lint run ./...
