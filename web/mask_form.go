@@ -66,9 +66,17 @@ func (s *Server) handleMaskSave(c echo.Context) error {
 		v.Result = "lockout-warning"
 		return render(c, http.StatusConflict, views.MaskFormPage(v))
 	}
+	return s.writeMask(c, v, a, m, version)
+}
+
+// writeMask is the last step of a mask save: one transaction that checks
+// the version again and writes the mask with its audit event, then the new
+// match table, and the notes for the page the save redirects to.
+func (s *Server) writeMask(c echo.Context, v views.MaskFormView, a *accountState, m *mask.Mask,
+	version int64) error {
 	ctx := c.Request().Context()
-	u := store.SettingsUpdate{AccountID: a.settings.AccountID, Version: version,
-		By: store.Actor{Name: "owner " + a.settings.AccountName, Source: src.String()}}
+	src := source(c)
+	u := store.SettingsUpdate{AccountID: a.settings.AccountID, Version: version, By: actor(c, a)}
 	st, changed, err := s.st.UpdateMask(ctx, u, m.String())
 	if errors.Is(err, store.ErrConflict) {
 		fresh, ferr := s.accounts.put(st)
@@ -84,8 +92,8 @@ func (s *Server) handleMaskSave(c echo.Context) error {
 		if _, err := s.accounts.put(st); err != nil {
 			return err
 		}
-		s.cfg.Logger.InfoContext(ctx, "settings_change", "account", a.settings.AccountName, "client_ip", src.String(),
-			"setting", "logon_mask", "entries", len(m.Entries()))
+		s.cfg.Logger.InfoContext(ctx, "settings_change", "account", a.settings.AccountName,
+			"client_ip", src.String(), "setting", "logon_mask", "entries", len(m.Entries()))
 		s.owners.Put(ctx, flashSaved, "Logon mask saved.")
 	} else {
 		s.owners.Put(ctx, flashSaved, "The logon mask was already as submitted; nothing changed.")

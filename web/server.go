@@ -87,34 +87,7 @@ type logonLimits struct {
 
 // New builds the server on st. Call Close to stop its background work.
 func New(cfg Config, st *store.Store) (*Server, error) {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	cfg.Logger = slog.New(requestIDHandler{cfg.Logger.Handler()})
-	if cfg.Password == (password.Params{}) {
-		cfg.Password = password.Default
-	}
-	if cfg.HashSlots <= 0 {
-		cfg.HashSlots = runtime.NumCPU()
-	}
-	if cfg.HashWait <= 0 {
-		cfg.HashWait = 2 * time.Second
-	}
-	if cfg.Location == nil {
-		cfg.Location = time.Local
-	}
-	if cfg.Calendar == nil {
-		cfg.Calendar = businessday.New(cfg.Location, nil)
-	}
-	if cfg.KeepEvents <= 0 {
-		cfg.KeepEvents = 180 * 24 * time.Hour
-	}
-	if cfg.PruneEvery <= 0 {
-		cfg.PruneEvery = time.Hour
-	}
+	cfg = cfg.withDefaults()
 	dummy, err := password.Hash("logon guard timing equaliser", cfg.Password)
 	if err != nil {
 		return nil, fmt.Errorf("web: dummy hash: %w", err)
@@ -156,6 +129,39 @@ func New(cfg Config, st *store.Store) (*Server, error) {
 	s.stop = cancel
 	go s.background(ctx)
 	return s, nil
+}
+
+// withDefaults fills every field left zero with its default.
+func (cfg Config) withDefaults() Config {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	cfg.Logger = slog.New(requestIDHandler{cfg.Logger.Handler()})
+	if cfg.Password == (password.Params{}) {
+		cfg.Password = password.Default
+	}
+	if cfg.HashSlots <= 0 {
+		cfg.HashSlots = runtime.NumCPU()
+	}
+	if cfg.HashWait <= 0 {
+		cfg.HashWait = 2 * time.Second
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.Local
+	}
+	if cfg.Calendar == nil {
+		cfg.Calendar = businessday.New(cfg.Location, nil)
+	}
+	if cfg.KeepEvents <= 0 {
+		cfg.KeepEvents = 180 * 24 * time.Hour
+	}
+	if cfg.PruneEvery <= 0 {
+		cfg.PruneEvery = time.Hour
+	}
+	return cfg
 }
 
 // Handler returns the console's HTTP handler.

@@ -188,6 +188,14 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
+// web is the part of the configuration the console itself needs.
+func (cfg Config) web(log *slog.Logger) web.Config {
+	return web.Config{Demo: cfg.Demo, TrustedProxies: cfg.TrustedProxies,
+		RateLimitExempt: cfg.RateLimitExempt, TLS: cfg.TLSCert != "", Logger: log,
+		Location: cfg.Location, Calendar: businessday.New(cfg.Location, cfg.Holidays),
+		KeepEvents: cfg.KeepEvents}
+}
+
 // serve runs the console until ctx ends, then stops gracefully: requests
 // in flight get up to 15 seconds, queued events are flushed, the database
 // is closed.
@@ -216,10 +224,7 @@ func (env cmdEnv) serve(args []string) (err error) {
 			return err
 		}
 	}
-	srv, err := web.New(web.Config{Demo: cfg.Demo, TrustedProxies: cfg.TrustedProxies,
-		RateLimitExempt: cfg.RateLimitExempt, TLS: cfg.TLSCert != "", Logger: log,
-		Location: cfg.Location, Calendar: businessday.New(cfg.Location, cfg.Holidays),
-		KeepEvents: cfg.KeepEvents}, st)
+	srv, err := web.New(cfg.web(log), st)
 	if err != nil {
 		return err
 	}
