@@ -186,7 +186,7 @@ func LoginPage(v LoginView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if v.DemoAccounts {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<p class=\"hint\">Demo mode: owner <code>demo</code> / <code>demo-password</code>, staff <code>support</code> / <code>support-password</code>.</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<p class=\"hint\">Demo mode: owner <code>demo</code> / <code>demo-password</code>; support staff <code>support</code> / <code>support-password</code> at <a href=\"/support/login\">the staff logon</a>.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -297,8 +297,18 @@ func describeChange(action string) changeText {
 		return changeText{what: "Password changed"}
 	case "sessions.end_others":
 		return changeText{what: "Other sessions ended"}
+	case "sessions.end_outside_mask":
+		return changeText{what: "Sessions outside the logon mask ended"}
 	case "account.create":
 		return changeText{what: "Account created"}
+	case "recovery_ticket.file":
+		return changeText{what: "Recovery ticket filed"}
+	case "recovery_ticket.approve":
+		return changeText{what: "Recovery ticket approved; logon mask cleared"}
+	case "recovery_ticket.reject":
+		return changeText{what: "Recovery ticket rejected"}
+	case "database.restore":
+		return changeText{what: "Database restored from a backup"}
 	}
 	return changeText{what: action}
 }

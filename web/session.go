@@ -107,7 +107,6 @@ func (s *Server) writeCookie(c echo.Context, sm *scs.SessionManager, token strin
 		ck.MaxAge = max(1, int(math.Round(expiry.Sub(s.now()).Seconds())))
 	}
 	c.Response().Header().Add("Set-Cookie", ck.String())
-	c.Response().Header().Add("Cache-Control", `no-cache="Set-Cookie"`)
 }
 
 // secureRequest reports whether the request came over TLS, directly or
