@@ -5,13 +5,16 @@ COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.commit=$(COMMIT)
 BIN := bin/logonguard
 
-.PHONY: run build generate test test-short chromium bench bench-full lint crashtest loadtest fuzz clean
+.PHONY: run build dev generate test test-short chromium bench bench-full lint crashtest loadtest fuzz clean
 
 build: ## build the binary into bin/
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/logonguard
 
 run: build ## serve the demo console on 127.0.0.1:8080 with ./data/logonguard.db
 	./$(BIN) serve -demo -addr 127.0.0.1:8080 -db ./data/logonguard.db
+
+dev: ## live reload: regenerate templ and restart the demo server on every change (.air.toml)
+	$(GO) run github.com/air-verse/air@v1.67.4 -c .air.toml
 
 generate: ## regenerate the templ views
 	$(GO) tool templ generate
