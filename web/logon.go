@@ -200,7 +200,13 @@ func (s *Server) verifyLogon(ctx context.Context, a logonAttempt, hash string, k
 	if !known {
 		hash = s.dummyHash
 	}
-	if wait, ok := s.beginGuess(a.src, failures...); !ok {
+	if wait, ok := s.beginGuess(a.src, failures...); !ok && wait == 0 {
+		// Other checks of this account or address under way fill its
+		// room: the server is busy with it, no failures are proven yet.
+		// Still a refusal by the limits, so it is counted as one.
+		s.recordLogon(ctx, ev, store.OutcomeRateLimited)
+		return logonResult{status: http.StatusServiceUnavailable, retryAfter: 1}, false, nil
+	} else if !ok {
 		s.recordLogon(ctx, ev, store.OutcomeRateLimited)
 		return logonResult{status: http.StatusTooManyRequests, retryAfter: wait}, false, nil
 	}
@@ -269,16 +275,20 @@ func (s *Server) checkLimits(src clientip.Source, now time.Time, keys ...limitKe
 // beginGuess holds room for one password check in each of failures, so
 // that concurrent guesses, each waiting for a hash slot, cannot all pass a
 // limit checked before any of them failed. It holds nothing when one limit
-// has no room left.
+// has no room left; it then returns the Retry-After seconds, or 0 when the
+// room is only held by checks under way (busy, not limited).
 func (s *Server) beginGuess(src clientip.Source, failures ...limitKey) (int, bool) {
 	if s.exempt(src) {
 		return 0, true
 	}
 	now := s.now()
 	for i, k := range failures {
-		if wait, ok := k.l.Begin(k.key, now); !ok {
+		if wait, busy, ok := k.l.Begin(k.key, now); !ok {
 			for _, held := range failures[:i] {
 				held.l.End(held.key, now, false)
+			}
+			if busy {
+				return 0, false
 			}
 			return throttle.RetryAfterSeconds(wait), false
 		}
