@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -273,5 +274,48 @@ func TestErrorPageCarriesLogoutForm(t *testing.T) {
 	}
 	if r.Doc.Find(`form[action="/logout"] input[name="_csrf"]`).Length() != 1 {
 		t.Error("error page of a signed-in owner has no logout form with _csrf")
+	}
+}
+
+// TestHeadAnsweredLikeGet: monitors probing with HEAD get GET's status
+// and headers, and no body.
+func TestHeadAnsweredLikeGet(t *testing.T) {
+	env := webtest.Start(t, webtest.Options{})
+	for _, path := range []string{"/healthz", "/login", "/recovery"} {
+		req, _ := http.NewRequest(http.MethodHead, env.URL+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || len(b) != 0 {
+			t.Errorf("HEAD %s: status %d with %d body bytes, want 200 and none", path, resp.StatusCode, len(b))
+		}
+	}
+}
+
+// TestRawSemicolonsInFormBody: a script posting mask=a;b without encoding
+// the ";" saves that mask; Go's parser alone would refuse the body.
+func TestRawSemicolonsInFormBody(t *testing.T) {
+	env := webtest.Start(t, webtest.Options{})
+	env.AddAccount(t, ownerName, ownerPw)
+	c := env.Client(t)
+	c.LogOn(ownerName, ownerPw)
+	tok, _ := c.Get("/security/logon-mask").Doc.Find(`input[name="_csrf"]`).Attr("value")
+	body := "_csrf=" + url.QueryEscape(tok) + "&confirm_lockout=yes&mask=42.120.66.0/24;42.120.74.98"
+	req, _ := http.NewRequest(http.MethodPost, env.URL+"/security/logon-mask", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("status %d, want 303", resp.StatusCode)
+	}
+	want := []string{"42.120.66.0/24", "42.120.74.98"}
+	if got := c.Get("/security").Attr("[data-entry]", "data-entry"); !cmp.Equal(got, want) {
+		t.Errorf("entries = %v, want %v", got, want)
 	}
 }

@@ -57,16 +57,23 @@ func (s *Server) handleHealth(c echo.Context) error {
 	return c.String(http.StatusOK, "ok")
 }
 
-// headAsGet answers HEAD like GET, for monitors that probe with HEAD. The
-// handler sees a copy of the request: the server still knows it was HEAD
-// and sends no body.
+// headAsGet answers HEAD like GET, for monitors that probe with HEAD:
+// echo routes on the request's method, so it becomes GET, and the response
+// writer drops the body, which HEAD must not carry.
 func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if r := c.Request(); r.Method == http.MethodHead {
-			get := *r
-			get.Method = http.MethodGet
-			c.SetRequest(&get)
+			r.Method = http.MethodGet
+			c.Response().Writer = bodyless{c.Response().Writer}
 		}
 		return next(c)
 	}
 }
+
+// bodyless is a response writer that sends headers and status but no body.
+type bodyless struct{ http.ResponseWriter }
+
+func (w bodyless) Write(p []byte) (int, error) { return len(p), nil }
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w bodyless) Unwrap() http.ResponseWriter { return w.ResponseWriter }
