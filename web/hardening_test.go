@@ -1088,8 +1088,8 @@ func TestLogonFieldsRefusedClearly(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := logonFrom(t, env, "203.0.113.5", tt.giveName, tt.givePw)
-			if r.StatusCode != http.StatusUnprocessableEntity {
-				t.Fatalf("status %d, want 422", r.StatusCode)
+			if r.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("status %d, want 401 (the contract's code) with a message", r.StatusCode)
 			}
 			msg := r.Doc.Find(`[data-result="invalid"]`).Text()
 			if !strings.Contains(msg, tt.wantWord) {

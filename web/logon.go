@@ -35,7 +35,7 @@ type logonAttempt struct {
 type logonResult struct {
 	status     int    // 303, 401, 403, 422, 429 or 503
 	retryAfter int    // seconds, for 429 and 503
-	problem    string // for 422: what is wrong with the input
+	problem    string // why the input could match no account, shown with the 401
 	entry      mask.Entry
 	account    store.Account
 }
@@ -74,10 +74,11 @@ func (s *Server) answerLogon(c echo.Context, a logonAttempt, res logonResult, ne
 		return c.Redirect(http.StatusSeeOther, next)
 	case http.StatusForbidden:
 		v.Result, v.Source = "blocked", a.src.String()
-	case http.StatusUnprocessableEntity:
-		v.Result, v.Message = "invalid", res.problem
 	default:
 		v.Message = refusal(c, res)
+		if res.problem != "" {
+			v.Result = "invalid"
+		}
 	}
 	return render(c, res.status, views.LoginPage(v))
 }
@@ -87,6 +88,9 @@ func (s *Server) answerLogon(c echo.Context, a logonAttempt, res logonResult, ne
 func refusal(c echo.Context, res logonResult) string {
 	if res.retryAfter > 0 {
 		c.Response().Header().Set("Retry-After", fmt.Sprint(res.retryAfter))
+	}
+	if res.problem != "" {
+		return res.problem
 	}
 	switch res.status {
 	case http.StatusUnauthorized:
@@ -115,7 +119,8 @@ func waitText(seconds int) string {
 func (s *Server) logOn(c echo.Context, a logonAttempt) (logonResult, error) {
 	if problem := logonInputProblem(a); problem != "" {
 		// No account could match: nothing is looked up, hashed or counted.
-		return logonResult{status: http.StatusUnprocessableEntity, problem: problem}, nil
+		// The status is the contract's 401; the message says what is wrong.
+		return logonResult{status: http.StatusUnauthorized, problem: problem}, nil
 	}
 	ctx := c.Request().Context()
 	now := s.now()

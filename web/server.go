@@ -83,6 +83,10 @@ type logonLimits struct {
 	// lock staff out and the reverse.
 	staff       *throttle.Limiter // staff logon failures per staff name
 	staffSource *throttle.Limiter // staff logon failures per source address
+	// change counts wrong current passwords on the password form per
+	// account, apart from logons, so an attacker who used up the logon
+	// limit cannot stop the signed-in owner from changing the password.
+	change *throttle.Limiter
 }
 
 // New builds the server on st. Call Close to stop its background work.
@@ -116,6 +120,7 @@ func New(cfg Config, st *store.Store) (*Server, error) {
 
 			staff:       throttle.New(10, 15*time.Minute),
 			staffSource: throttle.New(10, 15*time.Minute),
+			change:      throttle.New(10, 15*time.Minute),
 		},
 	}
 	s.owners = s.newSessionManager(ownerCookie, 72*time.Hour, 0)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -128,16 +127,24 @@ func (s *Server) handlePasswordSave(c echo.Context) error {
 	}
 	cur, next := c.FormValue("current"), c.FormValue("new")
 	var errs []views.FieldError
-	ok, err := s.verify(ctx, cur, acct.PasswordHash)
-	if errors.Is(err, errBusy) {
-		return &pageError{status: http.StatusServiceUnavailable, heading: "Busy", retryAfter: 2,
-			message: "The console is busy checking other passwords. Try again in a moment."}
-	}
+	// A wrong current password is recorded like a logon's and limited, on
+	// a limit of its own (see logonLimits.change).
+	src := source(c)
+	ev := store.LogonEvent{At: s.now(), Kind: store.KindOwner, AccountID: acct.ID, AccountName: acct.Name,
+		Source: src.String()}
+	res, ok, err := s.verifyLogon(ctx, logonAttempt{name: acct.Name, password: cur, src: src},
+		acct.PasswordHash, true, ev, limitKey{s.logons.change, acct.Name})
 	if err != nil {
 		return err
 	}
-	if !ok {
+	switch {
+	case res.status == http.StatusUnauthorized:
 		errs = append(errs, views.FieldError{Field: "current", Message: "This is not your current password."})
+	case !ok:
+		return &pageError{status: res.status, heading: "Not now", retryAfter: res.retryAfter,
+			message: refusal(c, res)}
+	case next == cur:
+		errs = append(errs, views.FieldError{Field: "new", Message: "Choose a password other than the current one."})
 	}
 	if s.cfg.Demo && acct.Name == demoAccount {
 		// The demo password is printed on the logon pages; changing it would
