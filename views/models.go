@@ -138,6 +138,8 @@ type ErrorView struct {
 	Heading   string
 	Message   string
 	RequestID string
+	// StaffArea is true on the support pages, whose logon is /support/login.
+	StaffArea bool
 }
 
 // plural writes n with the singular or plural phrase: "1 session", "3 sessions".

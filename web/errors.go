@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -45,7 +46,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(pe.retryAfter))
 	}
 	v := views.ErrorView{Page: s.page(c, pe.heading), Status: pe.status, Heading: pe.heading,
-		Message: pe.message, RequestID: requestID(c)}
+		Message: pe.message, RequestID: requestID(c),
+		StaffArea: strings.HasPrefix(c.Request().URL.Path, "/support")}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(pe.status)
 		return

@@ -78,6 +78,8 @@ func (s *Server) answerLogon(c echo.Context, a logonAttempt, res logonResult, ne
 		v.Message = refusal(c, res)
 		if res.problem != "" {
 			v.Result = "invalid"
+		} else if res.status == http.StatusUnauthorized && v.NameField == "staff" {
+			v.Message = "The staff name or password is not right."
 		}
 	}
 	return render(c, res.status, views.LoginPage(v))

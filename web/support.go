@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -58,8 +57,7 @@ func (s *Server) handleStaffLoginForm(c echo.Context) error {
 }
 
 func (s *Server) handleStaffLogin(c echo.Context) error {
-	a := logonAttempt{name: strings.TrimSpace(c.FormValue("staff")), password: c.FormValue("password"),
-		src: source(c)}
+	a := logonAttempt{name: c.FormValue("staff"), password: c.FormValue("password"), src: source(c)}
 	res, err := s.staffLogOn(c, a)
 	if err != nil {
 		return err
