@@ -3,15 +3,12 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/netip"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/logonguard/logonguard/clientip"
-	"github.com/logonguard/logonguard/mask"
 	"github.com/logonguard/logonguard/store"
 	"github.com/logonguard/logonguard/views"
 )
@@ -95,7 +92,7 @@ func (s *Server) demoState(ctx context.Context) (*accountState, error) {
 // chosen address.
 func (s *Server) handleDemoLogin(c echo.Context) error {
 	raw := c.FormValue("source_ip")
-	addr, msg := parseDemoSource(raw)
+	addr, msg := parseAddress(raw)
 	if msg != "" {
 		v, err := s.demoView(c)
 		if err != nil {
@@ -121,17 +118,17 @@ func (s *Server) handleDemoLogin(c echo.Context) error {
 		s.owners.Put(c.Request().Context(), flashLogon, encodeCheck(check))
 		return c.Redirect(http.StatusSeeOther, "/security")
 	}
-	return s.answerDemoLogon(c, res, addr.String())
+	return s.answerDemoLogon(c, res, raw, addr.String())
 }
 
 // answerDemoLogon shows a refused demo logon on the demo page. Nothing on
 // it depends on the password that was posted.
-func (s *Server) answerDemoLogon(c echo.Context, res logonResult, addr string) error {
+func (s *Server) answerDemoLogon(c echo.Context, res logonResult, raw, addr string) error {
 	v, err := s.demoView(c)
 	if err != nil {
 		return err
 	}
-	v.SourceIP = addr
+	v.SourceIP = raw
 	switch res.status {
 	case http.StatusForbidden:
 		v.Result, v.Source = "blocked", addr
@@ -139,26 +136,6 @@ func (s *Server) answerDemoLogon(c echo.Context, res logonResult, addr string) e
 		v.Message = refusal(c, res)
 	}
 	return render(c, res.status, views.DemoPage(v))
-}
-
-// parseDemoSource reads the source_ip field: one IPv4 or IPv6 address,
-// its zone stripped and an IPv4-mapped IPv6 address unmapped, as the mask
-// sees it. It returns a message naming the input when it is not one.
-func parseDemoSource(raw string) (netip.Addr, string) {
-	text := strings.TrimSpace(raw)
-	if text == "" {
-		return netip.Addr{}, "Enter a source address, such as 42.120.66.7 or 2001:db8::7."
-	}
-	a, err := netip.ParseAddr(text)
-	if err != nil {
-		shown := text
-		if len([]rune(shown)) > 60 {
-			shown = string([]rune(shown)[:60]) + "…"
-		}
-		return netip.Addr{}, fmt.Sprintf("%q is not an IPv4 or IPv6 address. Enter one such as "+
-			"42.120.66.7 or 2001:db8::7, without a port or a block length.", shown)
-	}
-	return mask.Normalize(a), ""
 }
 
 // handleDemoReset puts the demo account back to no mask and 48 hours,

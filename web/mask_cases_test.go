@@ -100,3 +100,34 @@ func splitList(s string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestCheckFormNamesWhatIsWrong: the check-an-address form says which
+// problem an address has, and reads zones and mapped addresses as peers.
+func TestCheckFormNamesWhatIsWrong(t *testing.T) {
+	env := webtest.Start(t, webtest.Options{})
+	env.AddAccount(t, ownerName, ownerPw)
+	c := env.Client(t)
+	c.LogOn(ownerName, ownerPw)
+	saveMask(c, example, url.Values{"confirm_lockout": {"yes"}})
+	for _, tt := range []struct {
+		give, wantWord string
+		wantStatus     int
+	}{
+		{"1.2.3.04", "leading zero", http.StatusUnprocessableEntity},
+		{"1.2.3.0/24", "block", http.StatusUnprocessableEntity},
+		{"1.2.3.4:80", "port", http.StatusUnprocessableEntity},
+		{"example.com", "not an IPv4 or IPv6 address", http.StatusUnprocessableEntity},
+		{"::ffff:42.120.66.7", "42.120.66.0/24", http.StatusOK},
+		{"fe80::1%eth0", "fe80::1", http.StatusOK},
+	} {
+		c.Get("/security/logon-mask")
+		r := c.Post("/security/logon-mask/check", url.Values{"ip": {tt.give}})
+		if r.StatusCode != tt.wantStatus {
+			t.Errorf("%s: status %d, want %d", tt.give, r.StatusCode, tt.wantStatus)
+			continue
+		}
+		if text := r.Doc.Find(`.field-error, [data-result="allowed"], [data-result="blocked"]`).Text(); !strings.Contains(text, tt.wantWord) {
+			t.Errorf("%s: page says %q, want it to mention %q", tt.give, text, tt.wantWord)
+		}
+	}
+}

@@ -2,10 +2,12 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -155,12 +157,11 @@ func (s *Server) handleMaskCheck(c echo.Context) error {
 	v.CheckIP = strings.TrimSpace(c.FormValue("ip"))
 	draft := c.FormValue("mask")
 	v.CheckDraftText = draft
-	addr, perr := netip.ParseAddr(v.CheckIP)
-	if perr != nil || addr.Zone() != "" {
-		v.CheckError = "Enter one IPv4 or IPv6 address, such as 42.120.66.7, without a zone or port."
+	addr, msg := parseAddress(v.CheckIP)
+	if msg != "" {
+		v.CheckError = msg
 		return render(c, http.StatusUnprocessableEntity, views.MaskFormPage(v))
 	}
-	addr = mask.Normalize(addr)
 	table, m, isDraft := a.table, a.mask, strings.TrimSpace(draft) != ""
 	if isDraft {
 		dm, err := mask.Parse(draft)
@@ -191,4 +192,36 @@ func parseSource(s string) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	return mask.Normalize(a), true
+}
+
+// parseAddress reads one address typed into a form (the check form, the
+// demo's source address) the way a peer address is read: a zone stripped,
+// an IPv4-mapped IPv6 address unmapped. When it is not one address, the
+// message names the input and says what is wrong with it.
+func parseAddress(raw string) (netip.Addr, string) {
+	text := strings.TrimSpace(raw)
+	if text == "" {
+		return netip.Addr{}, "Enter an address, such as 42.120.66.7 or 2001:db8::7."
+	}
+	a, err := netip.ParseAddr(text)
+	if err == nil {
+		return mask.Normalize(a), ""
+	}
+	shown := text
+	if utf8.RuneCountInString(shown) > 60 {
+		shown = string([]rune(shown)[:60]) + "…"
+	}
+	if _, perr := netip.ParsePrefix(text); perr == nil || strings.Contains(text, "/") {
+		return netip.Addr{}, fmt.Sprintf("%q is a block; enter one address, such as 42.120.66.7.", shown)
+	}
+	if _, perr := netip.ParseAddrPort(text); perr == nil {
+		return netip.Addr{}, fmt.Sprintf("%q carries a port; enter the address alone.", shown)
+	}
+	var pe *mask.ParseError
+	if _, perr := mask.Parse(text); errors.As(perr, &pe) && len(pe.Problems) == 1 &&
+		pe.Problems[0].Kind == mask.KindLeadingZero {
+		return netip.Addr{}, pe.Problems[0].Message
+	}
+	return netip.Addr{}, fmt.Sprintf("%q is not an IPv4 or IPv6 address; enter one such as 42.120.66.7 "+
+		"or 2001:db8::7.", shown)
 }
