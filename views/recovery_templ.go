@@ -142,7 +142,7 @@ func RecoveryFormPage(v RecoveryFormView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if Message(v.Errors, "reason") != "" {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<textarea id=\"reason\" name=\"reason\" rows=\"5\" maxlength=\"2000\" aria-invalid=\"true\" aria-describedby=\"reason-error\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<textarea id=\"reason\" name=\"reason\" rows=\"5\" maxlength=\"2000\" aria-invalid=\"true\" aria-describedby=\"reason-error reason-hint\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
