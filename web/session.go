@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -53,7 +54,9 @@ func (s *Server) loadSession(sm *scs.SessionManager) echo.MiddlewareFunc {
 				return fmt.Errorf("web: load session: %w", err)
 			}
 			c.SetRequest(r.WithContext(ctx))
-			c.Response().Header().Add("Vary", "Cookie")
+			if h := c.Response().Header(); !slices.Contains(h.Values("Vary"), "Cookie") {
+				h.Add("Vary", "Cookie")
+			}
 			loaded := sm.Token(ctx) // "" unless the store had the session
 			c.Response().Before(func() { s.commitSession(c, sm, loaded) })
 			return next(c)
