@@ -255,8 +255,9 @@ func TestActivityExportCSV(t *testing.T) {
 	owner.LogOn(ownerName, ownerPw)
 	env.Clock.Advance(time.Second)
 	owner.Get("/security/recovery-contact")
-	if r := owner.Post("/security/recovery-contact", url.Values{"contact": {"+49 30 1234567"}}); r.StatusCode != http.StatusSeeOther {
-		t.Fatalf("contact save: status %d", r.StatusCode)
+	saved := owner.Post("/security/recovery-contact", url.Values{"contact": {"+49 30 1234567"}})
+	if saved.StatusCode != http.StatusSeeOther {
+		t.Fatalf("contact save: status %d", saved.StatusCode)
 	}
 	env.Clock.Advance(time.Second)
 	tricky := "line one\r\nline \"two\", with a comma"

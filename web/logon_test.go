@@ -113,7 +113,8 @@ func TestMaskLocksOutAndBlocksBeforePassword(t *testing.T) {
 	spoof := env.Client(t)
 	spoof.Header.Set("X-Forwarded-For", "42.120.66.7")
 	spoof.Get("/login")
-	if r := spoof.Post("/login", url.Values{"account": {ownerName}, "password": {ownerPw}}); r.StatusCode != http.StatusForbidden {
+	logon := url.Values{"account": {ownerName}, "password": {ownerPw}}
+	if r := spoof.Post("/login", logon); r.StatusCode != http.StatusForbidden {
 		t.Errorf("spoofed X-Forwarded-For without a trusted proxy: status %d, want 403", r.StatusCode)
 	}
 }
@@ -130,7 +131,8 @@ func TestTrustedProxyAddressPassesMask(t *testing.T) {
 	outside := env.Client(t)
 	outside.Header.Set("X-Forwarded-For", "203.0.113.9")
 	outside.Get("/login")
-	if r := outside.Post("/login", url.Values{"account": {ownerName}, "password": {ownerPw}}); r.StatusCode != http.StatusForbidden {
+	logon := url.Values{"account": {ownerName}, "password": {ownerPw}}
+	if r := outside.Post("/login", logon); r.StatusCode != http.StatusForbidden {
 		t.Errorf("logon from 203.0.113.9: status %d, want 403", r.StatusCode)
 	}
 	inside := env.Client(t)

@@ -36,7 +36,8 @@ func TestMaskCasesThroughForm(t *testing.T) {
 			page := c.Get("/security")
 			want := wantEntries(row.Get("want"))
 			got := page.Attr("[data-entry]", "data-entry")
-			if diff := cmp.Diff(want, got, cmpopts.SortSlices(func(a, b string) bool { return a < b }), cmpopts.EquateEmpty()); diff != "" {
+			sorted := cmpopts.SortSlices(func(a, b string) bool { return a < b })
+			if diff := cmp.Diff(want, got, sorted, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("line %d: entries (-want +got):\n%s", row.Line, diff)
 			}
 			wantNotes := splitList(row.Get("notes"))
@@ -126,7 +127,8 @@ func TestCheckFormNamesWhatIsWrong(t *testing.T) {
 			t.Errorf("%s: status %d, want %d", tt.give, r.StatusCode, tt.wantStatus)
 			continue
 		}
-		if text := r.Doc.Find(`.field-error, [data-result="allowed"], [data-result="blocked"]`).Text(); !strings.Contains(text, tt.wantWord) {
+		text := r.Doc.Find(`.field-error, [data-result="allowed"], [data-result="blocked"]`).Text()
+		if !strings.Contains(text, tt.wantWord) {
 			t.Errorf("%s: page says %q, want it to mention %q", tt.give, text, tt.wantWord)
 		}
 	}

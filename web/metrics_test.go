@@ -101,7 +101,8 @@ func TestMetricsCountLogonsByOutcome(t *testing.T) {
 	outside := env.Client(t)
 	outside.Header.Set("X-Forwarded-For", "203.0.113.9")
 	outside.Get("/login")
-	if r := outside.Post("/login", url.Values{"account": {ownerName}, "password": {ownerPw}}); r.StatusCode != http.StatusForbidden {
+	logon := url.Values{"account": {ownerName}, "password": {ownerPw}}
+	if r := outside.Post("/login", logon); r.StatusCode != http.StatusForbidden {
 		t.Fatalf("logon from outside: status %d, want 403", r.StatusCode)
 	}
 	if r := env.Client(t).Get("/metrics"); r.StatusCode != http.StatusNotFound {

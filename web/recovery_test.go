@@ -233,7 +233,10 @@ func checkTicketEvidence(t *testing.T, page *webtest.Response) {
 		t.Error("ticket page does not show the recovery contact on file")
 	}
 	wantMask := []string{"42.120.66.0/24", "42.120.74.98"}
-	if got := page.Doc.Find("[data-ticket-mask] li code").Map(func(_ int, sel *goquery.Selection) string { return sel.Text() }); !cmp.Equal(got, wantMask) {
+	got := page.Doc.Find("[data-ticket-mask] li code").Map(func(_ int, sel *goquery.Selection) string {
+		return sel.Text()
+	})
+	if !cmp.Equal(got, wantMask) {
 		t.Errorf("mask on the ticket page = %v", got)
 	}
 	if got := page.Attr("[data-blocked]", "data-blocked"); !cmp.Equal(got, []string{"127.0.0.1"}) {

@@ -180,7 +180,8 @@ func TestAccountSetPasswordWhileServing(t *testing.T) {
 	// Ten wrong passwords from ten addresses exhaust the account's limit,
 	// so even the right password gets 429 from an eleventh address.
 	for i := 1; i <= 10; i++ {
-		if r := logOnFrom(env, t, fmt.Sprintf("198.51.100.%d", i), "wrong-password"); r.StatusCode != http.StatusUnauthorized {
+		r := logOnFrom(env, t, fmt.Sprintf("198.51.100.%d", i), "wrong-password")
+		if r.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("wrong password %d: status %d", i, r.StatusCode)
 		}
 	}
