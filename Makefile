@@ -52,8 +52,13 @@ crashtest: ## the kill-and-restart test, 20 rounds
 loadtest: ## 60 seconds of mixed load against 127.0.0.1
 	LOGONGUARD_LOADTEST=1 $(GO) test -count=1 -run TestLoad -timeout 10m -v ./cmd/logonguard/
 
-fuzz: ## five minutes of fuzzing the mask parser
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 5m ./mask/
+FUZZTIME ?= 1m
+
+fuzz: ## five minutes of fuzzing the mask parser, then FUZZTIME for each form handler
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 5m ./mask/
+	for f in FuzzMaskForm FuzzMaskCheckForm FuzzDurationForm FuzzContactForm FuzzLogonForm; do \
+		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./web/ || exit 1; \
+	done
 
 clean:
 	rm -rf bin bench.txt
