@@ -122,6 +122,9 @@ type DurationFormView struct {
 type PasswordFormView struct {
 	Page
 	Errors []FieldError
+	// DemoLocked says up front that the demo account's printed password
+	// cannot be changed in demo mode.
+	DemoLocked bool
 }
 
 // ContactFormView is the recovery contact form.

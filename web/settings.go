@@ -112,6 +112,7 @@ func (s *Server) handleEndBlockedSessions(c echo.Context) error {
 
 func (s *Server) handlePasswordForm(c echo.Context) error {
 	v := views.PasswordFormView{Page: s.page(c, "Change password")}
+	v.DemoLocked = s.cfg.Demo && v.Account == demoAccount
 	return render(c, http.StatusOK, views.PasswordFormPage(v))
 }
 
