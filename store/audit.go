@@ -40,8 +40,6 @@ func (s *Store) AddAudit(ctx context.Context, ev AuditEvent) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error { return addAudit(ctx, tx, ev) })
 }
 
-// AddAuditTx records an audit event inside a caller's transaction.
-func AddAuditTx(ctx context.Context, tx *sql.Tx, ev AuditEvent) error { return addAudit(ctx, tx, ev) }
 
 // AuditFilter selects audit events.
 type AuditFilter struct {

@@ -125,15 +125,6 @@ func (l *Limiter) End(key string, now time.Time, hit bool) {
 	}
 }
 
-// Allow is Check then Hit: it counts the hit only when it is allowed.
-func (l *Limiter) Allow(key string, now time.Time) (time.Duration, bool) {
-	wait, ok := l.Check(key, now)
-	if ok {
-		l.Hit(key, now)
-	}
-	return wait, ok
-}
-
 // Reset forgets key's failures, as when an account gets a new password.
 // Attempts under way keep their room until they end.
 func (l *Limiter) Reset(key string) {
