@@ -40,7 +40,6 @@ func (s *Store) AddAudit(ctx context.Context, ev AuditEvent) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error { return addAudit(ctx, tx, ev) })
 }
 
-
 // AuditFilter selects audit events.
 type AuditFilter struct {
 	AccountID int64 // 0 for every account
